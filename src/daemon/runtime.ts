@@ -1,0 +1,52 @@
+/**
+ * The seam between the daemon (listeners, reload, workers) and a mode's data path (alias now, bridge
+ * later). A mode builds a `ModeRuntime` from one frozen configuration. The daemon owns the listening
+ * sockets and keeps them across reloads: on reload it builds a new runtime, points each surviving
+ * listener at the new runtime's handlers, opens listeners that are new, closes those that are gone,
+ * and finally calls `close()` on the old runtime, which resolves once its in-flight requests finish.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { SecureContext } from 'node:tls';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../config/types.js';
+import type { InspectorSet } from '../pipeline/inspection.js';
+
+export interface TlsListenerOptions {
+  /** Context used when the client sends no SNI or an unknown name. */
+  readonly defaultContext: SecureContext;
+  /** Context for a server name (lower-case); returns the default when nothing matches. */
+  contextFor(serverName: string): SecureContext;
+  /** Mutual TLS: request a client certificate and verify it against `ca`. */
+  readonly requestCert: boolean;
+  readonly rejectUnauthorized: boolean;
+}
+
+export interface ListenerSpec {
+  /** Unique per runtime and stable across reloads for the same socket: `${address}:${port}`. */
+  readonly key: string;
+  readonly address: string;
+  readonly port: number;
+  /** null = plain HTTP. */
+  readonly tls: TlsListenerOptions | null;
+  /** Bridge mode: an IP_TRANSPARENT listener whose accepted sockets carry the original destination. */
+  readonly transparent: boolean;
+  onRequest(req: IncomingMessage, res: ServerResponse): void;
+  onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+export interface ModeRuntime {
+  readonly listeners: readonly ListenerSpec[];
+  /** Number of requests (and upgraded tunnels) in flight. */
+  inFlight(): number;
+  /** Resolves when in-flight work is finished (or `graceMs` passed), then releases upstream pools. */
+  close(graceMs: number): Promise<void>;
+}
+
+export interface RuntimeDeps {
+  readonly logger: Logger;
+  /** Policy engine per server group; null = no inspection at all. */
+  readonly inspectors: InspectorSet | null;
+}
+
+export type ModeRuntimeFactory = (config: GatewayConfig, deps: RuntimeDeps) => ModeRuntime;

@@ -1,0 +1,63 @@
+/**
+ * Contracts inside the policy engine (src/policy). The engine does no network I/O: nothing under
+ * src/policy imports node:net, node:http, node:tls or node:dgram. File reads happen only at load time,
+ * through the `LoadContext` given to factories.
+ *
+ * Values are BYTE STRINGS: JavaScript strings whose code units are all 0..255, one per byte (latin1).
+ * ModSecurity v2 works on bytes and the CRS regexes are written for byte matching, so the pipeline
+ * converts request data with `buffer.toString('latin1')` and every transformation and operator
+ * consumes and produces byte strings. A transformation that decodes to Unicode (e.g. urlDecodeUni,
+ * utf8toUnicode, jsDecode \uXXXX) emits the bytes ModSecurity emits, never characters > 0xFF.
+ */
+
+/** Load-time services for factories (file access for @pmFromFile / @ipMatchFromFile, relative paths). */
+export interface LoadContext {
+  /** Directory of the file containing the rule; relative data-file paths resolve against it. */
+  readonly baseDir: string;
+  /** Reads a file as UTF-8 text; throws a LoadError-compatible Error with a clear message if unreadable. */
+  readFile(path: string): string;
+}
+
+/** A compiled macro string such as "%{tx.allowed_methods}" or a plain constant. */
+export interface Macro {
+  /** The value when the text holds no macro; null when it must be expanded per transaction. */
+  readonly constant: string | null;
+  /** Expands the macro against a transaction (opaque to operators). */
+  expand(tx: unknown): string;
+}
+
+/** What an operator may touch of the running transaction. */
+export interface OperatorTx {
+  /** Opaque transaction, pass to Macro.expand. */
+  readonly tx: unknown;
+  /** True when the rule has the `capture` action: operators that capture call setCapture. */
+  readonly capturing: boolean;
+  /** Sets TX.<index> (0..9) for `capture`. */
+  setCapture(index: number, value: string): void;
+}
+
+export interface Operator {
+  /** Returns true on match. Must not throw on any input (bytes 0..255, empty, huge). */
+  evaluate(otx: OperatorTx, value: string): boolean;
+}
+
+export interface OperatorSpec {
+  /** Name without '@', as written in SecLang, e.g. "rx", "pmFromFile". Lookup is case-insensitive. */
+  readonly name: string;
+  /** Other names, e.g. "pmf" for pmFromFile. */
+  readonly aliases?: readonly string[];
+  /**
+   * Compiles the operator's parameter once at load time. `param` is the raw text after the operator
+   * name (trimmed of one leading space); `macro` is its compiled form for operators that accept macros.
+   * Throws an Error with a clear message on a bad parameter (it becomes a load error naming file, line
+   * and rule id).
+   */
+  create(param: string, macro: Macro, ctx: LoadContext): Operator;
+}
+
+export interface TransformationSpec {
+  /** Name as written after `t:`, e.g. "urlDecodeUni". Lookup is case-insensitive. */
+  readonly name: string;
+  /** Byte string in, byte string out. Must not throw; invalid encodings are handled as ModSecurity v2 does. */
+  transform(input: string): string;
+}
