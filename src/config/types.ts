@@ -45,6 +45,7 @@ export interface GatewaySection {
   };
   readonly aliases: readonly Alias[];
   readonly bridge: BridgeSection;
+  readonly sniff: SniffSection;
   readonly limits: Limits;
   readonly timeouts: Timeouts;
   readonly blockPage: BlockPage;
@@ -78,6 +79,13 @@ export interface BridgeSection {
   readonly nftTable: string;              // default portcullis
   /** Pin br0's MAC to this value; null = read it at apply time and pin that. */
   readonly mac: string | null;
+}
+
+/** Used when mode is sniff: where packets are captured (a mirror/SPAN port). */
+export interface SniffSection {
+  readonly interface: string;             // default eth1
+  readonly snapLength: number;            // default 65535 (bytes captured per packet)
+  readonly bufferBytes: number;           // default 16777216 (16 MiB kernel capture buffer)
 }
 
 export interface Limits {
