@@ -1,0 +1,149 @@
+/**
+ * compileRuleRegex: a SecRule @rx pattern (PCRE as ModSecurity v2 compiles it) → a matcher that request
+ * data cannot drive into catastrophic backtracking. The measured reasons for this strategy are in
+ * docs/RATIONALE.md ("Regular-expression engine").
+ *
+ *  1. RE2 (linear time) for every pattern that translates exactly into RE2 syntax — all but a handful
+ *     of the CRS patterns.
+ *  2. The step-bounded backtracking matcher (bounded-matcher.ts) for the rest: lookaround,
+ *     backreferences, possessive quantifiers, atomic groups, \Z, multiline ^.
+ * V8 RegExp is never used for rule patterns: it backtracks without bound, and its linear fallback does not
+ * accept the constructs that make a pattern leave RE2 in the first place.
+ */
+import { createRequire } from 'node:module';
+import { parsePcre, PcreSyntaxError, type Node } from './pcre-syntax.js';
+import { toRe2Source, toV8Source, UnsupportedConstruct, type V8Translation } from './target-syntax.js';
+import { BoundedMatcher, DEFAULT_STEP_LIMIT } from './bounded-matcher.js';
+
+interface Re2Instance {
+  test(s: string): boolean;
+  exec(s: string): (RegExpExecArray & Array<string | undefined>) | null;
+}
+type Re2Constructor = new (source: string, flags?: string) => Re2Instance;
+
+const require = createRequire(import.meta.url);
+let re2Constructor: Re2Constructor | null | undefined;
+/** The native re2 module, or null if it is not installed/built (then everything uses the bounded matcher). */
+export function loadRe2(): Re2Constructor | null {
+  if (re2Constructor === undefined) {
+    try { re2Constructor = require('re2') as Re2Constructor; } catch { re2Constructor = null; }
+  }
+  return re2Constructor;
+}
+
+export type RegexEngineName = 're2' | 'bounded';
+
+export interface CompiledRegex {
+  readonly engine: RegexEngineName;
+  /** The PCRE pattern as written in the rule. */
+  readonly pcre: string;
+  /** The translated source given to the engine (RE2 syntax, or the PCRE itself for the bounded matcher). */
+  readonly source: string;
+  readonly groupCount: number;
+  /** Why RE2 was not used (null when it was). */
+  readonly fallbackReason: string | null;
+  test(s: string): boolean;
+  /** [whole match, group 1, …] (undefined for groups that did not take part), or null. */
+  exec(s: string): Array<string | undefined> | null;
+  /** True if the last test/exec stopped at the step budget (bounded engine only); the result was "no match". */
+  readonly limitExceeded: boolean;
+}
+
+export class RuleRegexError extends Error {
+  readonly code = 'ERR_RULE_REGEX';
+  constructor(message: string, readonly pcre: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RuleRegexError';
+  }
+}
+
+export interface Translation {
+  readonly root: Node;
+  readonly groupCount: number;
+  /** RE2 source, or the construct that prevents an exact RE2 translation. */
+  readonly re2: { source: string } | { unsupported: string };
+  /** V8 source, or the construct that prevents an exact V8 translation. */
+  readonly v8: V8Translation | { unsupported: string };
+}
+
+/** Parses and translates without compiling (used by the strategy benchmark and tests). */
+export function translatePcre(pcre: string): Translation {
+  let parsed;
+  try {
+    parsed = parsePcre(pcre);
+  } catch (e) {
+    if (e instanceof PcreSyntaxError) throw new RuleRegexError(`invalid regular expression: ${e.message}`, pcre, { cause: e });
+    throw e;
+  }
+  const attempt = <T>(f: () => T): T | { unsupported: string } => {
+    try { return f(); } catch (e) {
+      if (e instanceof UnsupportedConstruct) return { unsupported: e.construct };
+      throw e;
+    }
+  };
+  return {
+    root: parsed.root,
+    groupCount: parsed.groupCount,
+    re2: attempt(() => ({ source: toRe2Source(parsed.root) })),
+    v8: attempt(() => toV8Source(parsed.root, parsed.groupCount)),
+  };
+}
+
+export interface CompileOptions {
+  /** Force an engine (tests, benchmarks). Default: RE2 when exact, else bounded. */
+  readonly engine?: RegexEngineName;
+  /** Step budget of the bounded matcher. */
+  readonly stepLimit?: number;
+}
+
+export function compileRuleRegex(pcre: string, options: CompileOptions = {}): CompiledRegex {
+  const t = translatePcre(pcre);
+  const RE2 = loadRe2();
+  let reason: string | null = null;
+  if (options.engine !== 'bounded') {
+    if ('source' in t.re2 && RE2 !== null) {
+      const source = t.re2.source;
+      try {
+        return re2Regex(new RE2(source), pcre, source, t.groupCount);
+      } catch (e) {
+        // e.g. the program exceeds RE2's memory budget: keep going with the bounded matcher.
+        reason = `RE2 rejected the translation: ${(e as Error).message}`;
+      }
+    } else {
+      reason = RE2 === null ? 'the re2 module is not available' : `uses ${(t.re2 as { unsupported: string }).unsupported}`;
+    }
+    if (options.engine === 're2') throw new RuleRegexError(`cannot compile with RE2: ${reason}`, pcre);
+  } else {
+    reason = 'bounded engine requested';
+  }
+  const matcher = new BoundedMatcher(t.root, t.groupCount, options.stepLimit ?? DEFAULT_STEP_LIMIT);
+  return {
+    engine: 'bounded',
+    pcre,
+    source: pcre,
+    groupCount: t.groupCount,
+    fallbackReason: reason,
+    test: (s) => matcher.test(s),
+    exec: (s) => matcher.exec(s),
+    get limitExceeded() { return matcher.limitExceeded; },
+  };
+}
+
+function re2Regex(re: Re2Instance, pcre: string, source: string, groupCount: number): CompiledRegex {
+  return {
+    engine: 're2',
+    pcre,
+    source,
+    groupCount,
+    fallbackReason: null,
+    test: (s) => re.test(s),
+    exec: (s) => {
+      const m = re.exec(s);
+      if (m === null) return null;
+      const out: Array<string | undefined> = [];
+      for (let g = 0; g <= groupCount; g++) out.push(m[g]);
+      return out;
+    },
+    limitExceeded: false,
+  };
+}
