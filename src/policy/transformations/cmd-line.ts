@@ -1,0 +1,49 @@
+import type { TransformationSpec } from '../types.js';
+import { fromBytes } from './byte-string.js';
+
+/**
+ * Port of v2 cmdLine: deletes \ " ' ^; turns runs of space , ; \t \r \n into one space; drops a
+ * space before / or (; lowercases the rest. Like v2 it stops at the first NUL byte.
+ */
+export const cmdLine: TransformationSpec = {
+  name: 'cmdLine',
+  transform(input) {
+    const nul = input.indexOf('\0');
+    const n = nul === -1 ? input.length : nul;
+    const b = Buffer.from(input, 'latin1');
+    let d = 0;
+    let space = false;
+    for (let i = 0; i < n; i++) {
+      const c = b[i]!;
+      switch (c) {
+        case 0x22: // "
+        case 0x27: // '
+        case 0x5c: // \
+        case 0x5e: // ^
+          continue;
+        case 0x20:
+        case 0x2c: // ,
+        case 0x3b: // ;
+        case 0x09:
+        case 0x0d:
+        case 0x0a:
+          if (!space) {
+            b[d++] = 0x20;
+            space = true;
+          }
+          break;
+        case 0x2f: // /
+        case 0x28: // (
+          if (space) d--;
+          space = false;
+          b[d++] = c;
+          break;
+        default:
+          b[d++] = c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
+          space = false;
+      }
+    }
+    const out = fromBytes(b, d);
+    return out === input ? input : out;
+  },
+};

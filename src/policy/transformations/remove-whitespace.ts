@@ -1,0 +1,22 @@
+import type { TransformationSpec } from '../types.js';
+import { NBSP, fromBytes, isSpace } from './byte-string.js';
+
+/** Removes C-locale whitespace and the latin1 non-breaking space (0xA0), as v2 does. */
+export const removeWhitespace: TransformationSpec = {
+  name: 'removeWhitespace',
+  transform(input) {
+    let i = 0;
+    for (; i < input.length; i++) {
+      const c = input.charCodeAt(i);
+      if (isSpace(c) || c === NBSP) break;
+    }
+    if (i === input.length) return input;
+    const b = Buffer.from(input, 'latin1');
+    let d = i;
+    for (; i < b.length; i++) {
+      const c = b[i]!;
+      if (!(isSpace(c) || c === NBSP)) b[d++] = c;
+    }
+    return fromBytes(b, d);
+  },
+};

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { getTransformation } from '../../../src/policy/transformations/index.js';
+import { ALL_BYTES, table } from './table.js';
+
+describe('base64Decode', () => {
+  table('base64Decode', [
+    ['', ''],
+    ['SGVsbG8=', 'Hello'],
+    ['SGVsbG8', 'Hello', 'padding optional'],
+    ['SGVs bG8=', 'Hel', 'stops at the first non-alphabet byte'],
+    ['Q', '', 'a lone sextet decodes to nothing'],
+    ['QUJD', 'ABC'],
+    ['QUJDR', 'ABC', 'trailing lone sextet ignored'],
+    ['!!!', ''],
+    ['AA==', '\0'],
+  ]);
+});
+
+describe('base64DecodeExt', () => {
+  table('base64DecodeExt', [
+    ['', ''],
+    ['SGVsbG8=', 'Hello'],
+    ['SGV sbG8', 'Hello', 'skips whitespace'],
+    ['S.G-V_s*b!G8', 'Hello', 'skips any byte outside the alphabet'],
+    ['Q=', '', "'=' after a lone sextet gives nothing"],
+    ['Q==', '', 'the second = still fails (i % 4 == 1)'],
+    ['SGVsbG8\0SGVsbG8', 'Hello', 'stops at NUL'],
+  ]);
+});
+
+describe('base64Encode', () => {
+  table('base64Encode', [['', ''], ['Hello', 'SGVsbG8='], ['\0\xff', 'AP8=']]);
+  test('every byte survives base64Encode then base64Decode', () => {
+    const enc = getTransformation('base64Encode')!.transform(ALL_BYTES);
+    assert.equal(getTransformation('base64Decode')!.transform(enc), ALL_BYTES);
+    assert.equal(getTransformation('base64DecodeExt')!.transform(enc), ALL_BYTES);
+  });
+});
+
+describe('hexEncode / hexDecode', () => {
+  table('hexEncode', [['', ''], ['AB', '4142'], ['\0\xff', '00ff']]);
+  table('hexDecode', [
+    ['', ''],
+    ['414243', 'ABC'],
+    ['4a4A', 'JJ'],
+    ['414', 'A', 'odd trailing digit dropped'],
+    ['zz', '\x53', 'no validation: v2 x2c arithmetic on non-hex bytes'],
+  ]);
+  test('every byte survives hexEncode then hexDecode', () => {
+    const enc = getTransformation('hexEncode')!.transform(ALL_BYTES);
+    assert.equal(enc.length, 512);
+    assert.equal(getTransformation('hexDecode')!.transform(enc), ALL_BYTES);
+  });
+});
+
+describe('sqlHexDecode', () => {
+  table('sqlHexDecode', [
+    ['', ''],
+    ['select 1', 'select 1'],
+    ['0x414243', 'ABC'],
+    ['0X41', 'A'],
+    ['x0x41y', 'xAy'],
+    ['0x414', 'A4', 'odd digit stays as text'],
+    ['0x4', '0x4', 'needs two hex digits'],
+    ['0xzz', '0xzz'],
+    ['00x41', '0A'],
+    ['0x41\0tail', 'A', 'ends at NUL'],
+  ]);
+});
+
+describe('digests', () => {
+  table('sha1', [['abc', createHash('sha1').update('abc').digest().toString('latin1')]]);
+  table('md5', [['', createHash('md5').update('').digest().toString('latin1')]]);
+  test('sha1 and md5 of non-ASCII bytes hash the bytes, not UTF-8', () => {
+    const bytes = Buffer.from([0xff, 0x00, 0x80]);
+    assert.equal(getTransformation('sha1')!.transform(bytes.toString('latin1')), createHash('sha1').update(bytes).digest().toString('latin1'));
+    assert.equal(getTransformation('sha1')!.transform('').length, 20);
+    assert.equal(getTransformation('md5')!.transform('x').length, 16);
+  });
+});
+
+describe('length', () => {
+  table('length', [['', '0'], ['abc', '3'], ['\xff\0', '2']]);
+});
+
+describe('parity', () => {
+  table('parityZero7bit', [['', ''], ['\xc1\x41', 'AA']]);
+  // v2 counts all 8 bits: 'A' = 0x41 has two set (even), 'C' = 0x43 three (odd), 0xC3 four, 0xC1 three.
+  table('parityEven7bit', [['A', 'A'], ['C', '\xc3'], ['\xc3', 'C'], ['\xc1', '\xc1']]);
+  table('parityOdd7bit', [['A', '\xc1'], ['C', 'C'], ['\xc1', 'A'], ['\xc3', '\xc3']]);
+});

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { getTransformation, transformations } from '../../../src/policy/transformations/index.js';
+import { ALL_BYTES } from './table.js';
+
+const CRS_RULES = '/usr/share/modsecurity-crs/rules';
+const CRS_SETUP = '/etc/modsecurity/crs/crs-setup.conf';
+
+/** Every `t:name` in action lists of the CRS files on this machine (comment lines skipped). */
+function crsTransformationNames(): Set<string> {
+  const files: string[] = [];
+  if (existsSync(CRS_RULES)) {
+    for (const f of readdirSync(CRS_RULES)) if (f.endsWith('.conf')) files.push(join(CRS_RULES, f));
+  }
+  if (existsSync(CRS_SETUP)) files.push(CRS_SETUP);
+  const names = new Set<string>();
+  for (const file of files) {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (/^\s*#/.test(line)) continue;
+      for (const m of line.matchAll(/(?:^|[",\s])t:([A-Za-z0-9]+)/g)) names.add(m[1]!);
+    }
+  }
+  return names;
+}
+
+describe('transformation registry', () => {
+  test('every t: name used by the installed CRS is registered', (t) => {
+    const names = crsTransformationNames();
+    if (names.size === 0) {
+      t.skip('CRS not installed here');
+      return;
+    }
+    assert.ok(names.has('urlDecodeUni'), 'the scan finds CRS transformations');
+    const missing = [...names].filter((n) => getTransformation(n) === undefined);
+    assert.deepEqual(missing, []);
+  });
+
+  test('names from the brief and v2 all resolve, case-insensitively', () => {
+    const expected = [
+      'none', 'lowercase', 'uppercase', 'urlDecode', 'urlDecodeUni', 'urlEncode', 'htmlEntityDecode', 'jsDecode',
+      'cssDecode', 'escapeSeqDecode', 'removeNulls', 'replaceNulls', 'removeWhitespace', 'compressWhitespace',
+      'replaceComments', 'removeComments', 'removeCommentsChar', 'cmdLine', 'normalisePath', 'normalizePath',
+      'normalisePathWin', 'normalizePathWin', 'base64Decode', 'base64DecodeExt', 'base64Encode', 'hexDecode',
+      'hexEncode', 'utf8toUnicode', 'length', 'trim', 'trimLeft', 'trimRight', 'sha1', 'md5', 'sqlHexDecode',
+      'parityEven7bit', 'parityOdd7bit', 'parityZero7bit',
+    ];
+    for (const name of expected) {
+      assert.ok(getTransformation(name), name);
+      assert.ok(getTransformation(name.toUpperCase()), name.toUpperCase());
+      assert.ok(transformations.has(name.toLowerCase()), `keyed by lower case: ${name}`);
+    }
+    assert.equal(getTransformation('Utf8toUnicode'), getTransformation('utf8tounicode'));
+    assert.equal(getTransformation('noSuchTransformation'), undefined);
+  });
+
+  test('none is the identity', () => {
+    assert.equal(getTransformation('none')!.transform(ALL_BYTES), ALL_BYTES);
+  });
+});
+
+describe('every transformation on hostile input', () => {
+  const samples = [
+    '',
+    ALL_BYTES,
+    '%', '%u', '%u12', '&#', '&#x', '\\', '\\u', '\\x', '/*', '<!--', '0x', '../', '\\..\\', '=', '\xff\xfe\xfd',
+    '%'.repeat(1000), '&#'.repeat(500), '\\'.repeat(1001), '/..'.repeat(300), '\xc3'.repeat(99),
+  ];
+  for (const [key, spec] of transformations) {
+    test(`${key} never throws and returns a byte string`, () => {
+      for (const s of samples) {
+        const out = spec.transform(s);
+        assert.equal(typeof out, 'string');
+        for (let i = 0; i < out.length; i++) assert.ok(out.charCodeAt(i) <= 0xff, `${key}: code unit > 0xff`);
+      }
+    });
+  }
+
+  test('returns the very same string when nothing changes', () => {
+    const clean = 'plain text 123';
+    for (const name of ['lowercase', 'urlDecode', 'urlDecodeUni', 'htmlEntityDecode', 'jsDecode', 'cssDecode',
+      'escapeSeqDecode', 'removeNulls', 'replaceNulls', 'compressWhitespace', 'replaceComments', 'removeComments',
+      'removeCommentsChar', 'cmdLine', 'normalisePath', 'utf8toUnicode', 'trim', 'sqlHexDecode', 'parityZero7bit']) {
+      assert.ok(Object.is(getTransformation(name)!.transform(clean), clean), name);
+    }
+  });
+
+  test('1 MB inputs run in bounded time', () => {
+    const unit = 'a%41&#x41;\\x41 /*c*/ ../\xc3\xa9\0\t';
+    const big = unit.repeat(Math.ceil((1 << 20) / unit.length));
+    for (const [key, spec] of transformations) {
+      const started = process.hrtime.bigint();
+      spec.transform(big);
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      // Generous bound for a shared 2-core machine; a quadratic algorithm would take minutes.
+      assert.ok(ms < 2000, `${key} took ${ms.toFixed(0)} ms on 1 MB`);
+    }
+  });
+});
