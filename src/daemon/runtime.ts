@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { SecureContext } from 'node:tls';
+import type { SecureContext, SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.js';
 import type { InspectorSet } from '../pipeline/inspection.js';
@@ -15,6 +15,12 @@ import type { InspectorSet } from '../pipeline/inspection.js';
 export interface TlsListenerOptions {
   /** Context used when the client sends no SNI or an unknown name. */
   readonly defaultContext: SecureContext;
+  /**
+   * The options `defaultContext` was built from. Node 20 offers no public way to install a prebuilt
+   * SecureContext as a server's default (used when the client sends no SNI): `server.setSecureContext()`
+   * takes options. When present, the daemon passes these to it on listen and on every reload.
+   */
+  readonly defaultContextOptions?: SecureContextOptions;
   /** Context for a server name (lower-case); returns the default when nothing matches. */
   contextFor(serverName: string): SecureContext;
   /** Mutual TLS: request a client certificate and verify it against `ca`. */
@@ -31,6 +37,12 @@ export interface ListenerSpec {
   readonly tls: TlsListenerOptions | null;
   /** Bridge mode: an IP_TRANSPARENT listener whose accepted sockets carry the original destination. */
   readonly transparent: boolean;
+  /**
+   * Which configuration entry asked for this listener, for error messages, e.g.
+   * "config/portcullis.yaml:30:15 sites[0].serverGroups[0].services[0].reverseProxy[0]". Optional: the
+   * daemon derives it from the configuration when the runtime leaves it out.
+   */
+  readonly source?: string;
   onRequest(req: IncomingMessage, res: ServerResponse): void;
   onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
 }

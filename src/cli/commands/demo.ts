@@ -1,0 +1,22 @@
+import { runDemo } from '../../demo/run-demo.js';
+import { CONFIG_FLAG, configFileOf, parseFlags } from '../args.js';
+import type { CliCommand } from '../command.js';
+
+export const demoCommand: CliCommand = {
+  name: 'demo',
+  summary: 'run a demo origin and the gateway in front of it (what `npm start` runs)',
+  help: `Usage: portcullis demo [-c FILE]
+
+Starts a small demo origin on 127.0.0.1:8081 and the gateway on the configuration (by default
+config/portcullis.yaml, which proxies 127.0.0.1:8080 to it), then prints what to try. Ctrl-C stops both.
+
+Options:
+  -c, --config FILE   configuration (default: $PORTCULLIS_CONFIG or config/portcullis.yaml)
+  -h, --help          show this help
+
+Exit codes: 0 stopped with Ctrl-C, 1 could not start (errors printed), 2 usage error.`,
+  async run(argv, io) {
+    const { values } = parseFlags('demo', argv, CONFIG_FLAG);
+    return runDemo(configFileOf(values.config), io);
+  },
+};

@@ -1,0 +1,17 @@
+/** Every `portcullis` sub-command, in the order `portcullis --help` lists them. Add new ones here. */
+import type { CliCommand } from '../command.js';
+import { aliasesCommand } from './aliases.js';
+import { checkConfigCliCommand } from './check-config.js';
+import { demoCommand } from './demo.js';
+import { reloadCommand } from './reload.js';
+import { runCommand } from './run.js';
+import { statusCommand } from './status.js';
+
+export const COMMANDS: readonly CliCommand[] = [
+  runCommand,
+  checkConfigCliCommand,
+  reloadCommand,
+  statusCommand,
+  demoCommand,
+  aliasesCommand,
+];
