@@ -1,0 +1,56 @@
+/**
+ * Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection, not the message: a proxy consumes them and
+ * never forwards them. The sets are built once; the per-request work is one lower-casing per header name.
+ */
+
+/** Request headers never forwarded to the upstream. */
+const REQUEST_HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  // node:http already answered `100 Continue` to the client; forwarding Expect would ask the upstream again.
+  'expect',
+]);
+
+/** Response headers never forwarded to the client (node:http frames the response itself). */
+const RESPONSE_HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+export function isRequestHopByHop(lowerName: string): boolean {
+  return REQUEST_HOP_BY_HOP.has(lowerName);
+}
+
+export function isResponseHopByHop(lowerName: string): boolean {
+  return RESPONSE_HOP_BY_HOP.has(lowerName);
+}
+
+/**
+ * Header names listed in a Connection header value ("close, X-Foo") are hop-by-hop too. Returns null for
+ * the common case (no Connection header, or only the keep-alive/close/upgrade tokens) so that callers
+ * allocate nothing.
+ */
+export function connectionNominatedHeaders(connectionValue: string | undefined): Set<string> | null {
+  if (connectionValue === undefined || connectionValue.length === 0) return null;
+  let nominated: Set<string> | null = null;
+  for (const token of connectionValue.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name.length === 0 || name === 'close' || name === 'keep-alive' || name === 'upgrade') continue;
+    (nominated ??= new Set()).add(name);
+  }
+  return nominated;
+}
