@@ -97,6 +97,7 @@ export function joinPath(parent: string, key: string | number): string {
 
 /** The last segment of a path, as used at the start of messages: `port`, `ports[1]`. */
 export function nameOf(path: string): string {
+  if (path === '') return 'the document';
   const dot = path.lastIndexOf('.');
   return dot < 0 ? path : path.slice(dot + 1);
 }
@@ -384,7 +385,7 @@ export function object<T>(fields: Fields, opts: ObjectOptions<T> = {}): Decoder<
     expected,
     decode(node, path, cx) {
       if (!isMap(node)) return wrongType(node, path, cx, expected);
-      const present = new Map<string, YamlNode | null>();
+      const present = new Map<string, { value: YamlNode | null; keyNode: YamlNode }>();
       let complete = true;
       for (const pair of node.items) {
         const keyNode = pair.key as YamlNode;
@@ -395,26 +396,26 @@ export function object<T>(fields: Fields, opts: ObjectOptions<T> = {}): Decoder<
           complete = false;
           continue;
         }
-        // Keep the pair's key as the position when the value is empty (`key:` with nothing after it).
-        present.set(key, cx.deref(pair.value as YamlNode | null) ?? keyNode);
+        present.set(key, { value: cx.deref(pair.value as YamlNode | null), keyNode });
       }
       const out: Record<string, unknown> = {};
       for (const [key, f] of Object.entries(fields)) {
         const keyPath = joinPath(path, key);
-        const child = present.get(key);
-        const absent = child === undefined || (isNullNode(child) && !f.decoder.acceptsNull);
+        const given = present.get(key);
+        const child = given?.value ?? null;
+        const absent = given === undefined || isNullNode(child) && !f.decoder.acceptsNull;
         if (absent) {
           if (f.required) {
-            const where = child ?? node;
-            cx.report(where, keyPath, 'MISSING_KEY',
-              child === undefined ? `required key "${key}" is missing` : `required key "${key}" has no value`);
+            // `key:` with nothing after it points at the key; a key not written at all, at its mapping.
+            cx.report(given ? given.keyNode : node, keyPath, 'MISSING_KEY',
+              given ? `required key "${key}" has no value` : `required key "${key}" is missing`);
             complete = false;
           } else if (f.default) {
             out[key] = f.default(cx, keyPath);
           }
           continue;
         }
-        const v = f.decoder.decode(child as YamlNode, keyPath, cx);
+        const v = f.decoder.decode(child ?? given!.keyNode, keyPath, cx);
         if (v === INVALID) {
           complete = false;
           if (f.default) out[key] = f.default(cx, keyPath); // keeps the object usable by cross-checks
