@@ -373,7 +373,8 @@ class Exchange implements Dispatcher.DispatchHandler {
         method: req.method ?? 'GET',
         headers: upstreamRequestHeaders(req, route, this.peerIp, tls, false),
         body,
-      }, this);
+        ...(route.upstream.dispatchServerName !== undefined ? { servername: route.upstream.dispatchServerName } : {}),
+      } as Dispatcher.DispatchOptions, this);
     } catch (err) {
       this.onError(err as Error);
     }

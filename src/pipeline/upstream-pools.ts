@@ -6,7 +6,7 @@
  */
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { Pool } from 'undici';
+import { buildConnector, Pool } from 'undici';
 import type { Timeouts } from '../config/types.js';
 
 /** Upper bound of keep-alive connections per origin (queueing beyond). */
@@ -30,6 +30,12 @@ export interface Upstream {
   readonly label: string;
   readonly pool: Pool;
   readonly target: UpstreamTarget;
+  /**
+   * Passed as `servername` with every dispatch. undici otherwise derives a request's TLS server name from
+   * its Host header, which here is the *client's* Host: the server's identity would be checked against a
+   * name the client chose, and every change of Host would tear down the pooled connection.
+   */
+  readonly dispatchServerName: string | undefined;
   /** Options for a raw net/tls connection to the same origin (WebSocket and other upgrades). */
   readonly socketOptions: ConnectionOptions & { host: string; port: number };
 }
@@ -60,6 +66,12 @@ export class UpstreamPools {
       ...(target.ca !== null ? { ca: target.ca } : {}),
       ...(servername !== undefined ? { servername } : {}),
     } : {};
+    // The connector ignores the per-request name and always uses the configured one (none for an IP
+    // target without serverName: node then verifies the certificate against the IP address).
+    const baseConnector = buildConnector({ timeout: this.timeouts.connectMs, ...tlsOptions });
+    const connect: buildConnector.connector = (options, callback) => {
+      baseConnector({ ...options, servername: servername as string }, callback);
+    };
     const pool = new Pool(`${target.encrypt ? 'https' : 'http'}://${hostForUrl(target.host)}:${target.port}`, {
       connections: MAX_CONNECTIONS_PER_ORIGIN,
       pipelining: 1,
@@ -70,13 +82,14 @@ export class UpstreamPools {
       headersTimeout: this.timeouts.upstreamHeadersMs,
       bodyTimeout: this.timeouts.idleMs,
       strictContentLength: true,
-      connect: { timeout: this.timeouts.connectMs, ...tlsOptions },
+      connect,
     });
     const upstream: Upstream = {
       key,
       label: `${hostForUrl(target.host)}:${target.port}`,
       pool,
       target,
+      dispatchServerName: target.encrypt ? target.serverName ?? target.host : undefined,
       socketOptions: { host: target.host, port: target.port, ...tlsOptions },
     };
     this.byKey.set(key, upstream);
