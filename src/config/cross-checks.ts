@@ -107,7 +107,8 @@ function checkReverseProxy(
   if (typeof rp.alias === 'string') {
     const alias = aliasByName.get(rp.alias);
     if (alias) {
-      rp.aliasRef = alias;
+      // An alias with its own errors has no derived address yet; it still counts as defined.
+      if (!cx.incomplete.has(alias)) rp.aliasRef = alias;
     } else {
       const known = [...aliasByName.keys()];
       cx.reportAt(rp, 'alias', 'UNKNOWN_REFERENCE', known.length > 0
