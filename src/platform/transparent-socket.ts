@@ -321,8 +321,12 @@ export function transparentConnector(opts: TransparentConnectorOptions): UndiciC
           return;
         }
         tlsConnector({ ...connectOpts, httpSocket: socket } as UndiciConnectOptions, (err, tlsSocket) => {
-          if (err) socket.destroy();
-          callback(err as Error, tlsSocket as net.Socket);
+          if (err) {
+            socket.destroy();
+            callback(err, null);
+          } else {
+            callback(null, tlsSocket as tls.TLSSocket);
+          }
         });
       },
       (err: Error) => callback(err, null),
