@@ -1,0 +1,118 @@
+/**
+ * Variable storage of a transaction. A VarEntry is created once per transaction for every piece of
+ * request/response data, and carries that transaction's cache of transformed values (key: the
+ * transformation-chain prefix id assigned at load time). TX and persistent collections hold mutable
+ * values, so their entries are never cached (see VariableSpec.cacheable).
+ */
+
+export interface VarEntry {
+  /** Key within its collection ('' for scalar variables). */
+  readonly key: string;
+  value: string;
+  /** Transformation cache: chain-prefix id → transformed value. Allocated on first use. */
+  cache: Map<number, string> | null;
+}
+
+export function entry(key: string, value: string): VarEntry {
+  return { key, value, cache: null };
+}
+
+/** Read access shared by every collection kind. */
+export interface CollectionView {
+  /** All entries in insertion order. */
+  all(): readonly VarEntry[];
+  /** Entries whose key equals `lowerKey` case-insensitively. */
+  byKey(lowerKey: string): readonly VarEntry[];
+}
+
+const NONE: readonly VarEntry[] = Object.freeze([]);
+
+/** Multi-valued, insertion-ordered collection (ARGS, REQUEST_HEADERS …). Keys are case-insensitive. */
+export class ListCollection implements CollectionView {
+  private readonly list: VarEntry[] = [];
+  private index: Map<string, VarEntry[]> | null = null;
+
+  add(key: string, value: string): VarEntry {
+    const e = entry(key, value);
+    this.list.push(e);
+    this.index = null;
+    return e;
+  }
+
+  addEntry(e: VarEntry): void {
+    this.list.push(e);
+    this.index = null;
+  }
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  all(): readonly VarEntry[] {
+    return this.list;
+  }
+
+  byKey(lowerKey: string): readonly VarEntry[] {
+    if (this.list.length === 0) return NONE;
+    if (this.index === null) {
+      const idx = new Map<string, VarEntry[]>();
+      for (const e of this.list) {
+        const k = e.key.toLowerCase();
+        const arr = idx.get(k);
+        if (arr) arr.push(e);
+        else idx.set(k, [e]);
+      }
+      this.index = idx;
+    }
+    return this.index.get(lowerKey) ?? NONE;
+  }
+
+  clear(): void {
+    this.list.length = 0;
+    this.index = null;
+  }
+}
+
+/** Collection formed by concatenating others (ARGS = ARGS_GET + ARGS_POST), sharing their entries. */
+export class JoinedCollection implements CollectionView {
+  constructor(private readonly parts: readonly CollectionView[]) {}
+  all(): readonly VarEntry[] {
+    const out: VarEntry[] = [];
+    for (const p of this.parts) for (const e of p.all()) out.push(e);
+    return out;
+  }
+  byKey(lowerKey: string): readonly VarEntry[] {
+    const out: VarEntry[] = [];
+    for (const p of this.parts) for (const e of p.byKey(lowerKey)) out.push(e);
+    return out;
+  }
+}
+
+/** Single-valued map collection with lower-case keys (TX, IP, GLOBAL …). */
+export class MapCollection implements CollectionView {
+  readonly map = new Map<string, VarEntry>();
+
+  get(lowerKey: string): string | undefined {
+    return this.map.get(lowerKey)?.value;
+  }
+
+  set(key: string, value: string): void {
+    const k = key.toLowerCase();
+    const e = this.map.get(k);
+    if (e) e.value = value;
+    else this.map.set(k, entry(k, value));
+  }
+
+  delete(key: string): void {
+    this.map.delete(key.toLowerCase());
+  }
+
+  all(): readonly VarEntry[] {
+    return [...this.map.values()];
+  }
+
+  byKey(lowerKey: string): readonly VarEntry[] {
+    const e = this.map.get(lowerKey);
+    return e ? [e] : NONE;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The compiled rule model. Rules are immutable after load: directives that change a rule
+ * (SecRuleUpdateTargetById, SecRuleUpdateActionById) replace it with a modified copy, which is what
+ * lets one compiled CRS rule list be shared by server groups that add different exclusions.
+ */
+import type { Macro, Operator, TransformationSpec } from './types.js';
+import type { VariableSpec } from './variables/variable-spec.js';
+import type { Transaction } from './transaction.js';
+
+export interface KeyMatcher {
+  /** Lower-case exact key, or null when `regex` is used. */
+  readonly key: string | null;
+  readonly regex: RegExp | null;
+}
+
+/** One element of a rule's variable list, e.g. `ARGS:foo`, `&TX:x`, `REQUEST_HEADERS:/^x-/`. */
+export interface Target {
+  readonly spec: VariableSpec;
+  /** `&VAR`: the rule sees the number of values instead of the values. */
+  readonly count: boolean;
+  /** Key selector; null = whole collection. */
+  readonly selector: KeyMatcher | null;
+  /** Keys excluded with `!VAR:key` (in the rule, by SecRuleUpdateTarget*, or by ctl at run time). */
+  readonly exclusions: readonly KeyMatcher[];
+  /** As written, for messages. */
+  readonly text: string;
+}
+
+export interface CompiledOperator {
+  /** Name as registered (e.g. "rx"). */
+  readonly name: string;
+  readonly param: string;
+  readonly negated: boolean;
+  readonly op: Operator;
+}
+
+/** A run-time action (setvar, ctl, skip …). */
+export interface ActionRun {
+  readonly name: string;
+  run(tx: Transaction, rule: Rule): void;
+}
+
+export type DisruptiveKind = 'pass' | 'deny' | 'drop' | 'redirect' | 'allow';
+
+export interface Disruptive {
+  readonly kind: DisruptiveKind;
+  /** allow: 'all' | 'phase' | 'request'; redirect: the URL macro. */
+  readonly allowScope?: 'all' | 'phase' | 'request';
+  readonly location?: Macro;
+}
+
+export interface Rule {
+  /** 0 for chain links and markers without an id. */
+  readonly id: number;
+  /** For chain links: the starter's id. */
+  readonly parentId: number;
+  readonly phase: number;
+  readonly file: string;
+  readonly line: number;
+  /** SecMarker name (markers never match; they are skipAfter targets). */
+  readonly marker: string | null;
+  readonly targets: readonly Target[];
+  /** null: SecAction (always matches). */
+  readonly operator: CompiledOperator | null;
+  readonly transforms: readonly TransformationSpec[];
+  /** Transformation-chain prefix ids (cache keys), one per transform. */
+  readonly transformIds: readonly number[];
+  /** Non-disruptive actions in written order (setvar, ctl, capture-dependent …). */
+  readonly actions: readonly ActionRun[];
+  /** Flow actions (skip, skipAfter), run only by chain starters after a whole-chain match. */
+  readonly flow: readonly ActionRun[];
+  readonly disruptive: Disruptive;
+  readonly status: number;
+  readonly msg: Macro | null;
+  readonly logdata: Macro | null;
+  readonly severity: number | null;
+  readonly tags: readonly string[];
+  readonly ver: string | null;
+  readonly rev: string | null;
+  readonly maturity: number | null;
+  readonly accuracy: number | null;
+  readonly log: boolean;
+  readonly auditlog: boolean;
+  readonly capture: boolean;
+  readonly multiMatch: boolean;
+  readonly chain: Rule | null;
+  /** Source text (variables, operator, actions) kept so SecRuleUpdateActionById can recompile. */
+  readonly source: { readonly variables: string; readonly operator: string; readonly actions: string; readonly isAction: boolean };
+}
+
+export const SEVERITIES = ['EMERGENCY', 'ALERT', 'CRITICAL', 'ERROR', 'WARNING', 'NOTICE', 'INFO', 'DEBUG'] as const;
+
+export function severityName(n: number | null): string | null {
+  return n === null ? null : (SEVERITIES[n] ?? String(n));
+}
