@@ -6,6 +6,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,7 @@ before(() => {
   pki.server('shop', ['shop.example.com']);
   pki.server('other', ['other.example.com']);
   writeFileSync(join(pki.dir, 'not-a-cert.pem'), 'hello, I am not a certificate\n');
+  execFileSync('openssl', ['pkey', '-in', 'shop.key', '-aes256', '-passout', 'pass:secret', '-out', 'encrypted.key'], { cwd: pki.dir });
   dir = mkdtempSync(join(tmpdir(), 'portcullis-badcfg-'));
 });
 
@@ -429,6 +431,77 @@ sites:
       'F:12:24: sites[0].serverGroups[0].services[0].certificates[0].chain: chain file <pki>/shop.key holds no PEM certificate (-----BEGIN CERTIFICATE-----)',
     ],
     codes: ['BAD_PEM', 'BAD_PEM', 'BAD_PEM'],
+  },
+  {
+    name: 'an encrypted private key',
+    yaml: `gateway: { mode: sniff }
+sites:
+  - name: s
+    serverGroups:
+      - name: g
+        services:
+          - name: web
+            certificates:
+              - name: c
+                cert: <pki>/shop.crt
+                key: <pki>/encrypted.key
+`,
+    errors: ['F:11:22: sites[0].serverGroups[0].services[0].certificates[0].key: key file <pki>/encrypted.key is encrypted; give an unencrypted key (e.g. openssl pkey -in KEY -out KEY.plain)'],
+    codes: ['BAD_PEM'],
+  },
+  {
+    name: 'ports and TLS that contradict each other; a block page that is missing',
+    yaml: `gateway:
+  mode: alias
+  aliases: [{ name: vip, device: lo, address: 127.0.0.1/8 }]
+  blockPage: { file: pages/blocked.html }
+sites:
+  - name: s
+    serverGroups:
+      - name: g
+        services:
+          - name: web
+            ports: [80, 443]
+            sslPorts: [443]
+          - name: api
+            sslPorts: [8443]
+            certificates: [{ name: c, cert: <pki>/shop.crt, key: <pki>/shop.key }]
+            reverseProxy:
+              - { alias: vip, port: 8443, tls: false, rules: [{ priority: 10, serverIp: 127.0.0.1, serverPort: 81 }] }
+`,
+    errors: [
+      'F:4:22: gateway.blockPage.file: cannot read block page <dir>/pages/blocked.html: no such file (ENOENT)',
+      'F:12:23: sites[0].serverGroups[0].services[0].sslPorts: port 443 is in both ports and sslPorts',
+      'F:17:48: sites[0].serverGroups[0].services[1].reverseProxy[0].tls: tls is false but port 8443 is in the service\'s sslPorts',
+    ],
+    codes: ['FILE_NOT_READABLE', 'CONFLICT', 'CONFLICT'],
+  },
+  {
+    name: 'two aliases on one address; wrong shapes for forwardedClientIp, setVars and bridge settings',
+    yaml: `gateway:
+  mode: sniff
+  aliases:
+    - { name: a, device: eth0, address: 10.30.0.100/24 }
+    - { name: b, device: eth0:1, address: 10.30.0.100/16 }
+  bridge: { ports: [ext0], mac: 02:00:00:00:00, routeTable: 254 }
+sites:
+  - name: s
+    serverGroups:
+      - name: g
+        policies:
+          crs: { setVars: { "bad name": 1 } }
+        services:
+          - name: web
+            forwardedClientIp: 3
+`,
+    errors: [
+      'F:5:43: gateway.aliases[1].address: alias address "10.30.0.100" is already used by gateway.aliases[0] (line 4)',
+      'F:6:20: gateway.bridge.ports: ports must have at least 2 items',
+      'F:6:33: gateway.bridge.mac: mac must be a MAC address such as 02:00:00:00:00:01 (got "02:00:00:00:00")',
+      'F:6:61: gateway.bridge.routeTable: routeTable must be an integer from 1 to 252 (got 254)',
+      'F:12:29: sites[0].serverGroups[0].policies.crs.setVars.bad name: key "bad name" must be a TX variable name (letters, digits, _ and .)',
+      'F:15:32: sites[0].serverGroups[0].services[0].forwardedClientIp: forwardedClientIp must be true, false or a mapping (got 3)',
+    ],
   },
   {
     name: 'client-auth CA file missing',
