@@ -32,7 +32,7 @@ import { writeSection } from './lib/report-section.js';
 // @ts-expect-error: plain ESM module without type declarations
 import { ORIGIN_PAGE, ORIGIN_POST_REPLY } from './origin.mjs';
 
-const TARGETS = ['direct', 'portcullis', 'nginx', 'portcullis-crs', 'nginx-modsec'] as const;
+const TARGETS = ['direct', 'other-origin', 'portcullis', 'nginx', 'portcullis-crs', 'nginx-modsec'] as const;
 type TargetName = (typeof TARGETS)[number];
 const WORKLOADS = {
   get: { title: 'Browser-like GET (query string, cookies, Chrome headers)', script: 'get.lua' },
@@ -42,6 +42,7 @@ type WorkloadName = keyof typeof WORKLOADS;
 
 const TARGET_LABEL: Record<TargetName, string> = {
   direct: 'direct to origin',
+  'other-origin': 'direct to the other origin (comparison)',
   portcullis: 'Portcullis alias, engine off',
   nginx: 'nginx reverse proxy',
   'portcullis-crs': 'Portcullis alias, CRS PL1 active',
@@ -187,6 +188,11 @@ interface RunningTarget {
 
 async function startTarget(name: TargetName, originPort: number, o: Options): Promise<RunningTarget> {
   if (name === 'direct') return { port: originPort, pid: null, detail: 'origin itself', stop: async () => {} };
+  if (name === 'other-origin') {
+    // The other origin, measured alone, so every run shows which origin is the faster one.
+    const other = await startOrigin(o.origin === 'nginx' ? 'node' : 'nginx', false);
+    return { port: other.port, pid: null, detail: `the other origin: ${other.kind}`, stop: () => other.stop() };
+  }
   const port = await freePort();
   if (name === 'nginx' || name === 'nginx-modsec') {
     let rules: string | null = null;
