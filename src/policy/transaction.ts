@@ -1,0 +1,770 @@
+/**
+ * One HTTP request/response pair under a compiled policy (a ModSecurity "transaction").
+ *
+ * The caller feeds data phase by phase; each phase returns an Interruption or null. A block is a
+ * value: nothing here throws on request data. Rules run in phases 1..5 in load order, with
+ * skip/skipAfter, chains, per-match non-disruptive actions (ModSecurity v2 semantics: setvar runs for
+ * every matched value), and disruptive actions only when the rule engine is On.
+ */
+import { performance } from 'node:perf_hooks';
+import { JoinedCollection, ListCollection, MapCollection, entry, type CollectionView, type VarEntry } from './collection.js';
+import type { CollectionStore, PersistentRecord } from './collection-store.js';
+import type { CompiledPolicy } from './seclang/parser.js';
+import type { RuleEngineMode } from './seclang/settings.js';
+import type { Rule, Target, KeyMatcher } from './rule.js';
+import type { OperatorTx } from './types.js';
+import type { VariableSpec } from './variables/variable-spec.js';
+import { MULTIPART_FLAGS } from './variables/multipart.js';
+import { inRange, type IdRange } from './id-range.js';
+import { parseRequestBody } from './body/index.js';
+
+export type { RuleEngineMode } from './seclang/settings.js';
+export type BodyProcessorName = 'URLENCODED' | 'MULTIPART' | 'JSON' | 'XML';
+
+export interface Interruption {
+  readonly action: 'deny' | 'drop' | 'redirect';
+  readonly status: number;
+  readonly ruleId: number;
+  /** redirect only. */
+  readonly location: string | null;
+}
+
+export interface MatchedValue {
+  /** e.g. "ARGS:id", "REQUEST_HEADERS:User-Agent", "REQUEST_URI". */
+  readonly name: string;
+  /** The value the operator saw (after transformations). */
+  readonly value: string;
+}
+
+export interface RuleMatch {
+  readonly ruleId: number;
+  readonly phase: number;
+  readonly msg: string;
+  readonly logdata: string;
+  readonly severity: number | null;
+  readonly tags: readonly string[];
+  readonly ver: string | null;
+  readonly matched: readonly MatchedValue[];
+  /** The rule's (resolved) disruptive action. */
+  readonly disruptive: Rule['disruptive']['kind'];
+  /** True when this match interrupted the transaction. */
+  readonly interrupted: boolean;
+  /** False for `nolog` rules: not alerts, kept for diagnostics. */
+  readonly log: boolean;
+}
+
+export interface TransactionOptions {
+  readonly id: string;
+  readonly clientIp: string;
+  readonly clientPort: number;
+  readonly serverIp: string;
+  readonly serverPort: number;
+  readonly store: CollectionStore;
+  /** Forces the rule engine mode (simulation mode runs On policies as DetectionOnly). */
+  readonly ruleEngine?: RuleEngineMode;
+}
+
+export interface RequestHead {
+  readonly method: string;
+  /** Request target as received. */
+  readonly uri: string;
+  /** e.g. "HTTP/1.1". */
+  readonly protocol: string;
+  readonly headers: readonly (readonly [string, string])[];
+}
+
+export interface ResponseHead {
+  readonly status: number;
+  readonly protocol: string;
+  readonly headers: readonly (readonly [string, string])[];
+}
+
+interface RuntimeTargetRemoval {
+  readonly range: IdRange | null;
+  readonly tag: RegExp | null;
+  readonly msg: RegExp | null;
+  readonly targets: readonly Target[];
+}
+
+const NO_VALUES: readonly VarEntry[] = Object.freeze([]);
+
+/** Keys of the RULE collection (%{rule.id}, %{rule.msg} …), read from the rule being evaluated. */
+class RuleView implements CollectionView {
+  rule: Rule | null = null;
+  constructor(private readonly tx: Transaction) {}
+  all(): readonly VarEntry[] {
+    return ['id', 'msg', 'severity', 'rev', 'ver', 'phase', 'logdata'].flatMap((k) => this.byKey(k));
+  }
+  byKey(key: string): readonly VarEntry[] {
+    const r = this.rule;
+    if (!r) return NO_VALUES;
+    let v: string | null = null;
+    switch (key) {
+      case 'id':
+        v = String(r.id || r.parentId);
+        break;
+      case 'msg':
+        v = r.msg ? r.msg.constant ?? r.msg.expand(this.tx) : null;
+        break;
+      case 'logdata':
+        v = r.logdata ? r.logdata.expand(this.tx) : null;
+        break;
+      case 'severity':
+        v = r.severity === null ? null : String(r.severity);
+        break;
+      case 'rev':
+        v = r.rev;
+        break;
+      case 'ver':
+        v = r.ver;
+        break;
+      case 'phase':
+        v = String(r.phase);
+        break;
+    }
+    return v === null ? NO_VALUES : [entry(key, v)];
+  }
+}
+
+export class Transaction implements OperatorTx {
+  readonly id: string;
+  readonly policy: CompiledPolicy;
+  private readonly store: CollectionStore;
+
+  // ---- request data (read by variables/) --------------------------------------------------------
+  readonly scalars = new Map<string, VarEntry>();
+  readonly argsGet = new ListCollection();
+  readonly argsPost = new ListCollection();
+  readonly args = new JoinedCollection([this.argsGet, this.argsPost]);
+  readonly requestHeaders = new ListCollection();
+  readonly requestCookies = new ListCollection();
+  readonly files = new ListCollection();
+  readonly filesNames = new ListCollection();
+  readonly filesSizes = new ListCollection();
+  readonly filesTmpNames = new ListCollection();
+  filesCombinedSize = 0;
+  readonly multipartPartHeaders = new ListCollection();
+  readonly multipartFilename = new ListCollection();
+  readonly multipartName = new ListCollection();
+  readonly xml = new ListCollection();
+  readonly responseHeaders = new ListCollection();
+  readonly txVars = new MapCollection();
+  readonly persistent = new Map<string, PersistentRecord>();
+  readonly env = new MapCollection();
+  readonly ruleVars: RuleView = new RuleView(this);
+  highestSeverity = 255;
+  readonly startedHr = performance.now();
+  readonly startedAt = Date.now();
+
+  // ---- matching state -------------------------------------------------------------------------
+  matchedVar: string | null = null;
+  matchedVarName: string | null = null;
+  readonly matchedVars = new ListCollection();
+  readonly matches: RuleMatch[] = [];
+  interruption: Interruption | null = null;
+
+  // ---- per-transaction configuration (ctl) -------------------------------------------------------
+  ruleEngine: RuleEngineMode;
+  bodyProcessor: BodyProcessorName | null = null;
+  requestBodyAccess: boolean;
+  responseBodyAccess: boolean;
+  forceRequestBodyVariable = false;
+  requestBodyLimit: number;
+  auditEngine: string | null = null;
+  auditLogParts: string | null = null;
+  private readonly removedRanges: IdRange[] = [];
+  private readonly removedTags: RegExp[] = [];
+  private readonly removedMsgs: RegExp[] = [];
+  private readonly removedTargets: RuntimeTargetRemoval[] = [];
+
+  // ---- flow -------------------------------------------------------------------------------------
+  private skipCount = 0;
+  private skipAfterTarget: string | null = null;
+  private allowScope: 'all' | 'phase' | 'request' | null = null;
+  private lastPhase = 0;
+  private contentType = '';
+
+  // ---- operator capture (OperatorTx) ------------------------------------------------------------
+  readonly tx: unknown = this;
+  capturing = false;
+  private readonly pendingCaptures: (string | undefined)[] = [];
+  private capturesSet = false;
+
+  constructor(policy: CompiledPolicy, opts: TransactionOptions) {
+    this.id = opts.id;
+    this.policy = policy;
+    this.store = opts.store;
+    const s = policy.settings;
+    this.ruleEngine = opts.ruleEngine ?? s.ruleEngine;
+    this.requestBodyAccess = s.requestBodyAccess;
+    this.responseBodyAccess = s.responseBodyAccess;
+    this.requestBodyLimit = s.requestBodyLimit;
+    this.setScalar('REMOTE_ADDR', opts.clientIp);
+    this.setScalar('REMOTE_HOST', opts.clientIp);
+    this.setScalar('REMOTE_PORT', String(opts.clientPort));
+    this.setScalar('SERVER_ADDR', opts.serverIp);
+    this.setScalar('SERVER_PORT', String(opts.serverPort));
+    this.setScalar('UNIQUE_ID', opts.id);
+  }
+
+  setScalar(name: string, value: string): void {
+    this.scalars.set(name, entry('', value));
+  }
+
+  // =================================================================================================
+  // Phases
+  // =================================================================================================
+
+  /** Phase 1. */
+  processRequestHeaders(head: RequestHead): Interruption | null {
+    this.populateRequestHead(head);
+    this.runPhase(1);
+    return this.interruption;
+  }
+
+  /** Phase 2. `body` is a byte string; `complete` false when it was cut at the inspection limit. */
+  processRequestBody(body: string, complete: boolean): Interruption | null {
+    if (this.interruption) return this.interruption;
+    this.populateRequestBody(body, complete);
+    this.runPhase(2);
+    return this.interruption;
+  }
+
+  /** Phase 3. */
+  processResponseHeaders(head: ResponseHead): Interruption | null {
+    if (this.interruption) return this.interruption;
+    this.setScalar('RESPONSE_STATUS', String(head.status));
+    this.setScalar('RESPONSE_PROTOCOL', head.protocol);
+    this.setScalar('STATUS_LINE', `${head.protocol} ${head.status}`);
+    for (const [k, v] of head.headers) {
+      this.responseHeaders.add(k, v);
+      const lk = k.toLowerCase();
+      if (lk === 'content-type') this.setScalar('RESPONSE_CONTENT_TYPE', v);
+      else if (lk === 'content-length') this.setScalar('RESPONSE_CONTENT_LENGTH', v);
+    }
+    this.runPhase(3);
+    return this.interruption;
+  }
+
+  /** True when phase 4 wants the response body (access on and MIME type listed). */
+  wantsResponseBody(): boolean {
+    if (!this.responseBodyAccess || this.interruption) return false;
+    const ct = (this.scalars.get('RESPONSE_CONTENT_TYPE')?.value ?? '').split(';')[0]!.trim().toLowerCase();
+    return ct !== '' && this.policy.settings.responseBodyMimeTypes.includes(ct);
+  }
+
+  /** Phase 4. */
+  processResponseBody(body: string, complete: boolean): Interruption | null {
+    if (this.interruption) return this.interruption;
+    if (this.wantsResponseBody()) {
+      this.setScalar('RESPONSE_BODY', body);
+      if (!complete) this.setScalar('OUTBOUND_DATA_ERROR', '1');
+    }
+    this.runPhase(4);
+    return this.interruption;
+  }
+
+  /** Phase 5 (always runs, also after an interruption). */
+  processLogging(): void {
+    if (this.lastPhase >= 5) return;
+    this.runPhase(5);
+  }
+
+  /** Rule ids of logged matches, in order, without repeats. */
+  matchedRuleIds(): number[] {
+    const out: number[] = [];
+    for (const m of this.matches) if (m.log && !out.includes(m.ruleId)) out.push(m.ruleId);
+    return out;
+  }
+
+  // =================================================================================================
+  // Request data
+  // =================================================================================================
+
+  private populateRequestHead(head: RequestHead): void {
+    const { method, uri, protocol } = head;
+    this.setScalar('REQUEST_METHOD', method);
+    this.setScalar('REQUEST_PROTOCOL', protocol);
+    this.setScalar('REQUEST_LINE', `${method} ${uri} ${protocol}`);
+    this.setScalar('REQUEST_URI_RAW', uri);
+    // Absolute-form targets: REQUEST_URI never contains scheme and host (ModSecurity v2).
+    let rel = uri;
+    const abs = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*/.exec(uri);
+    if (abs) rel = uri.slice(abs[0].length) || '/';
+    this.setScalar('REQUEST_URI', rel);
+    const q = rel.indexOf('?');
+    const path = q < 0 ? rel : rel.slice(0, q);
+    this.setScalar('REQUEST_FILENAME', path);
+    this.setScalar('PATH_INFO', '');
+    this.setScalar('REQUEST_BASENAME', path.slice(path.lastIndexOf('/') + 1));
+    if (q >= 0) {
+      const qs = rel.slice(q + 1);
+      this.setScalar('QUERY_STRING', qs);
+      parseUrlEncoded(qs, this.policy.settings.argumentSeparator, this.argsGet, this.policy.settings.argumentsLimit);
+    } else {
+      this.setScalar('QUERY_STRING', '');
+    }
+    let headerBytes = 0;
+    for (const [k, v] of head.headers) {
+      this.requestHeaders.add(k, v);
+      headerBytes += k.length + v.length + 4;
+      const lk = k.toLowerCase();
+      if (lk === 'cookie') parseCookies(v, this.requestCookies, this.policy.settings.cookieFormat);
+      else if (lk === 'content-type') this.contentType = v;
+      else if (lk === 'host') this.setScalar('SERVER_NAME', v.replace(/:\d+$/, ''));
+      else if (lk === 'authorization') this.setScalar('AUTH_TYPE', v.split(' ')[0] ?? '');
+    }
+    this.setScalar('FULL_REQUEST_LENGTH', String(method.length + uri.length + protocol.length + 4 + headerBytes));
+    const ct = this.contentType.toLowerCase();
+    if (ct.startsWith('application/x-www-form-urlencoded')) this.bodyProcessor = 'URLENCODED';
+    else if (ct.startsWith('multipart/form-data')) this.bodyProcessor = 'MULTIPART';
+  }
+
+  private populateRequestBody(body: string, complete: boolean): void {
+    this.setScalar('REQBODY_ERROR', '0');
+    this.setScalar('REQBODY_PROCESSOR_ERROR', '0');
+    this.setScalar('INBOUND_DATA_ERROR', complete ? '0' : '1');
+    if (!this.requestBodyAccess) return;
+    if (body.length > this.requestBodyLimit) body = body.slice(0, this.requestBodyLimit);
+    this.setScalar('REQUEST_BODY_LENGTH', String(body.length));
+    const proc = this.bodyProcessor;
+    // ModSecurity v2 keeps the raw body for REQUEST_BODY except for multipart (streamed to files),
+    // unless ctl:forceRequestBodyVariable asks for it.
+    if (proc !== 'MULTIPART' || this.forceRequestBodyVariable) this.setScalar('REQUEST_BODY', body);
+    if (proc === null || body.length === 0) return;
+    const r = parseRequestBody(proc, body, this.contentType, { maxArgs: this.policy.settings.argumentsLimit });
+    for (const [k, v] of r.args) this.argsPost.add(k, v);
+    for (const f of r.files) {
+      this.files.add(f.field, f.filename);
+      this.filesNames.add(f.field, f.field);
+      this.filesSizes.add(f.field, String(f.size));
+      this.filesCombinedSize += f.size;
+    }
+    if (r.error !== null) {
+      this.setScalar('REQBODY_ERROR', '1');
+      this.setScalar('REQBODY_ERROR_MSG', r.error);
+      this.setScalar('REQBODY_PROCESSOR_ERROR', '1');
+      this.setScalar('REQBODY_PROCESSOR_ERROR_MSG', r.error);
+      if (proc === 'URLENCODED') this.setScalar('URLENCODED_ERROR', '1');
+    }
+    if (r.multipart) {
+      const mp = r.multipart as unknown as Record<string, unknown> & { partHeaders: string[]; filenames: string[]; names: string[] };
+      for (const flag of MULTIPART_FLAGS) {
+        const v = mp[flag];
+        this.setScalar(flag, typeof v === 'number' ? String(v) : '0');
+      }
+      // Part headers are keyed by the part's field name when the processor gives names per header.
+      const sameLength = mp.names.length === mp.partHeaders.length;
+      mp.partHeaders.forEach((h, i) => this.multipartPartHeaders.add(sameLength ? mp.names[i]! : '', h));
+      for (const n of mp.names) this.multipartName.add(n, n);
+      for (const f of mp.filenames) this.multipartFilename.add(f, f);
+    }
+    if (r.xmlText) for (const t of r.xmlText) this.xml.add('', t);
+  }
+
+  // =================================================================================================
+  // Rule evaluation
+  // =================================================================================================
+
+  private runPhase(phase: number): void {
+    this.lastPhase = phase;
+    if (this.ruleEngine === 'Off') return;
+    if (this.interruption && phase !== 5) return;
+    if (this.allowScope === 'all' && phase !== 5) return;
+    if (this.allowScope === 'request' && phase <= 2) return;
+    if (this.allowScope === 'phase') this.allowScope = null;
+    const rules = this.policy.phases[phase]!;
+    const targets = this.policy.skipTargets[phase]!;
+    let i = 0;
+    while (i < rules.length) {
+      const rule = rules[i]!;
+      if (rule.marker !== null || this.isRemoved(rule)) {
+        i++;
+        continue;
+      }
+      this.skipCount = 0;
+      this.skipAfterTarget = null;
+      this.evaluateRule(rule, phase);
+      if ((this.interruption && phase !== 5) || (this.ruleEngine as RuleEngineMode) === 'Off') return;
+      if (this.allowScope !== null) return;
+      if (this.skipAfterTarget !== null) {
+        const idx = targets.get(this.skipAfterTarget);
+        // ModSecurity: a missing target skips the rest of the phase.
+        i = idx === undefined || idx <= i ? rules.length : idx + 1;
+      } else if (this.skipCount > 0) {
+        let n = this.skipCount;
+        i++;
+        while (i < rules.length && n > 0) {
+          if (rules[i]!.marker === null) n--;
+          i++;
+        }
+      } else {
+        i++;
+      }
+    }
+  }
+
+  private isRemoved(rule: Rule): boolean {
+    if (this.removedRanges.length > 0) for (const r of this.removedRanges) if (inRange(rule.id, r)) return true;
+    if (this.removedTags.length > 0) for (const re of this.removedTags) for (const t of rule.tags) if (re.test(t)) return true;
+    if (this.removedMsgs.length > 0 && rule.msg?.constant != null) for (const re of this.removedMsgs) if (re.test(rule.msg.constant)) return true;
+    return false;
+  }
+
+  private evaluateRule(rule: Rule, phase: number): void {
+    this.matchedVars.clear();
+    const matched = this.evaluateLink(rule, rule);
+    if (matched === null) return;
+    for (let link = rule.chain; link !== null; link = link.chain) {
+      const m = this.evaluateLink(link, rule);
+      if (m === null) return;
+      for (const x of m) matched.push(x);
+    }
+    // The whole chain matched.
+    this.ruleVars.rule = rule;
+    const msg = rule.msg ? rule.msg.expand(this) : '';
+    const logdata = rule.logdata ? rule.logdata.expand(this) : '';
+    for (const f of rule.flow) f.run(this, rule);
+    let interrupted = false;
+    const d = rule.disruptive;
+    if (d.kind !== 'pass') {
+      if (d.kind === 'allow') {
+        this.allowScope = d.allowScope ?? 'all';
+      } else if (this.ruleEngine === 'On' && phase !== 5) {
+        interrupted = true;
+        this.interruption =
+          d.kind === 'redirect'
+            ? { action: 'redirect', status: [301, 302, 303, 307].includes(rule.status) ? rule.status : 302, ruleId: rule.id, location: d.location!.expand(this) }
+            : { action: d.kind, status: rule.status || 403, ruleId: rule.id, location: null };
+      }
+    }
+    if (rule.severity !== null && rule.log && rule.severity < this.highestSeverity) this.highestSeverity = rule.severity;
+    this.matches.push({
+      ruleId: rule.id,
+      phase,
+      msg,
+      logdata,
+      severity: rule.severity,
+      tags: rule.tags,
+      ver: rule.ver,
+      matched,
+      disruptive: d.kind,
+      interrupted,
+      log: rule.log,
+    });
+  }
+
+  /** Evaluates one rule of a chain; returns the matched values or null. */
+  private evaluateLink(rule: Rule, starter: Rule): MatchedValue[] | null {
+    this.ruleVars.rule = rule.id ? rule : starter;
+    const op = rule.operator;
+    if (op === null) {
+      for (const a of rule.actions) a.run(this, rule);
+      return [{ name: '', value: '' }];
+    }
+    let out: MatchedValue[] | null = null;
+    this.capturing = rule.capture;
+    for (const target of rule.targets) {
+      const runtimeEx = this.runtimeExclusions(starter, target);
+      if (runtimeEx === false) continue;
+      const spec = target.spec;
+      if (target.count) {
+        const n = this.countTarget(target, runtimeEx);
+        if (this.evalOperator(rule, String(n))) {
+          out ??= [];
+          this.recordMatch(rule, out, spec.name, String(n));
+        }
+        continue;
+      }
+      if (spec.kind === 'scalar') {
+        const e = spec.scalar!(this);
+        if (e === null) continue;
+        out = this.evalEntry(rule, spec, e, spec.name, out);
+        continue;
+      }
+      const coll = spec.collection!(this);
+      if (coll === null) continue;
+      const entries = selectEntries(coll, target, runtimeEx);
+      for (const e of entries) {
+        out = this.evalEntry(rule, spec, e, spec.selectorIsPath ? `${spec.name}` : `${spec.name}:${e.key}`, out);
+      }
+    }
+    this.capturing = false;
+    return out;
+  }
+
+  private evalEntry(rule: Rule, spec: VariableSpec, e: VarEntry, name: string, out: MatchedValue[] | null): MatchedValue[] | null {
+    if (rule.multiMatch && rule.transforms.length > 0) {
+      let v = e.value;
+      const seen: string[] = [v];
+      for (const t of rule.transforms) {
+        const nv = t.transform(v);
+        if (nv !== v) seen.push(nv);
+        v = nv;
+      }
+      for (const s of seen) {
+        if (this.evalOperator(rule, s)) {
+          out ??= [];
+          this.recordMatch(rule, out, name, s);
+        }
+      }
+      return out;
+    }
+    const value = this.transform(rule, e, spec.cacheable);
+    if (this.evalOperator(rule, value)) {
+      out ??= [];
+      this.recordMatch(rule, out, name, value);
+    }
+    return out;
+  }
+
+  /** Transformation with per-transaction caching keyed by (entry, chain prefix id). */
+  private transform(rule: Rule, e: VarEntry, cacheable: boolean): string {
+    const ts = rule.transforms;
+    const n = ts.length;
+    if (n === 0) return e.value;
+    let value = e.value;
+    if (!cacheable) {
+      for (let i = 0; i < n; i++) value = ts[i]!.transform(value);
+      return value;
+    }
+    const ids = rule.transformIds;
+    let cache = e.cache;
+    let start = 0;
+    if (cache === null) {
+      cache = e.cache = new Map();
+    } else {
+      for (let i = n - 1; i >= 0; i--) {
+        const hit = cache.get(ids[i]!);
+        if (hit !== undefined) {
+          if (i === n - 1) return hit;
+          value = hit;
+          start = i + 1;
+          break;
+        }
+      }
+    }
+    for (let i = start; i < n; i++) {
+      value = ts[i]!.transform(value);
+      cache.set(ids[i]!, value);
+    }
+    return value;
+  }
+
+  private evalOperator(rule: Rule, value: string): boolean {
+    const op = rule.operator!;
+    if (this.capturing) {
+      this.pendingCaptures.length = 0;
+      this.capturesSet = false;
+    }
+    let m: boolean;
+    try {
+      m = op.op.evaluate(this, value);
+    } catch {
+      // Operators must not throw; if one does, the value does not match (and the request is not lost).
+      m = false;
+    }
+    if (op.negated) m = !m;
+    if (m && this.capturing && this.capturesSet) {
+      for (let i = 0; i < 10; i++) this.txVars.delete(String(i));
+      this.pendingCaptures.forEach((v, i) => {
+        if (v !== undefined) this.txVars.set(String(i), v);
+      });
+    }
+    return m;
+  }
+
+  setCapture(index: number, value: string): void {
+    if (index < 0 || index > 9) return;
+    this.pendingCaptures[index] = value;
+    this.capturesSet = true;
+  }
+
+  private recordMatch(rule: Rule, out: MatchedValue[], name: string, value: string): void {
+    this.matchedVar = value;
+    this.matchedVarName = name;
+    this.matchedVars.add(name, value);
+    out.push({ name, value });
+    for (const a of rule.actions) a.run(this, rule);
+  }
+
+  private countTarget(target: Target, runtimeEx: readonly KeyMatcher[]): number {
+    const spec = target.spec;
+    if (spec.kind === 'scalar') return spec.scalar!(this) === null ? 0 : 1;
+    const coll = spec.collection!(this);
+    if (coll === null) return 0;
+    return selectEntries(coll, target, runtimeEx).length;
+  }
+
+  /** ctl:ruleRemoveTarget* for this rule and target: false = drop the target, else extra exclusions. */
+  private runtimeExclusions(rule: Rule, target: Target): readonly KeyMatcher[] | false {
+    if (this.removedTargets.length === 0) return NO_MATCHERS;
+    let extra: KeyMatcher[] | null = null;
+    for (const rt of this.removedTargets) {
+      const applies =
+        (rt.range !== null && inRange(rule.id, rt.range)) ||
+        (rt.tag !== null && rule.tags.some((t) => rt.tag!.test(t))) ||
+        (rt.msg !== null && rule.msg?.constant != null && rt.msg.test(rule.msg.constant));
+      if (!applies) continue;
+      for (const t of rt.targets) {
+        if (t.spec !== target.spec) continue;
+        if (t.selector === null) return false;
+        (extra ??= []).push(t.selector);
+      }
+    }
+    return extra ?? NO_MATCHERS;
+  }
+
+  // =================================================================================================
+  // Services for actions and macros
+  // =================================================================================================
+
+  macroValue(spec: VariableSpec, key: string | null): string {
+    if (spec.kind === 'scalar') return spec.scalar!(this)?.value ?? '';
+    const coll = spec.collection!(this);
+    if (coll === null || key === null) return '';
+    return coll.byKey(key)[0]?.value ?? '';
+  }
+
+  private writable(collection: string): MapCollection | null {
+    if (collection === 'TX') return this.txVars;
+    return this.persistent.get(collection) ?? null;
+  }
+
+  setVar(collection: string, key: string, value: string): void {
+    const c = this.writable(collection);
+    if (!c) return;
+    c.set(key, value);
+    if (c !== this.txVars) (c as PersistentRecord).lastUpdate = this.store.currentTime();
+  }
+
+  getVar(collection: string, key: string): string | undefined {
+    return this.writable(collection)?.get(key.toLowerCase());
+  }
+
+  deleteVar(collection: string, key: string): void {
+    this.writable(collection)?.delete(key);
+  }
+
+  expireVar(collection: string, key: string, seconds: number): void {
+    const rec = this.persistent.get(collection);
+    if (!rec) return;
+    rec.expiries.set(key.toLowerCase(), this.store.currentTime() + seconds * 1000);
+  }
+
+  deprecateVar(collection: string, key: string, amount: number, periodSeconds: number): void {
+    const rec = this.persistent.get(collection);
+    if (!rec || periodSeconds <= 0) return;
+    const current = parseInt(rec.get(key.toLowerCase()) ?? '', 10);
+    if (!Number.isFinite(current)) return;
+    const elapsed = (this.store.currentTime() - rec.lastUpdate) / 1000;
+    const steps = Math.floor(elapsed / periodSeconds);
+    if (steps > 0) rec.set(key, String(Math.max(0, current - steps * amount)));
+  }
+
+  initCollection(collection: string, key: string): void {
+    this.persistent.set(collection, this.store.open(collection, key, this.policy.settings.collectionTimeout));
+  }
+
+  requestSkip(n: number): void {
+    this.skipCount = n;
+  }
+
+  requestSkipAfter(target: string): void {
+    this.skipAfterTarget = target;
+  }
+
+  setRuleEngine(mode: RuleEngineMode): void {
+    // Simulation must never start blocking because a rule said ctl:ruleEngine=On.
+    if (mode === 'On' && this.ruleEngine === 'DetectionOnly' && this.policy.settings.ruleEngine === 'On') return;
+    this.ruleEngine = mode;
+  }
+
+  setBodyProcessor(p: BodyProcessorName): void {
+    this.bodyProcessor = p;
+  }
+
+  removeRulesById(r: IdRange): void {
+    this.removedRanges.push(r);
+  }
+
+  removeRulesByTag(re: RegExp): void {
+    this.removedTags.push(re);
+  }
+
+  removeRulesByMsg(re: RegExp): void {
+    this.removedMsgs.push(re);
+  }
+
+  removeTargets(sel: { range: IdRange | null; tag: RegExp | null; msg: RegExp | null }, targets: readonly Target[]): void {
+    this.removedTargets.push({ ...sel, targets });
+  }
+
+  /** Numeric TX variable (anomaly scores for alerts). */
+  txNumber(name: string): number {
+    const n = parseInt(this.txVars.get(name) ?? '', 10);
+    return Number.isFinite(n) ? n : 0;
+  }
+}
+
+const NO_MATCHERS: readonly KeyMatcher[] = Object.freeze([]);
+
+function matches(m: KeyMatcher, key: string): boolean {
+  return m.regex !== null ? m.regex.test(key) : m.key === key.toLowerCase();
+}
+
+function selectEntries(coll: CollectionView, target: Target, runtimeEx: readonly KeyMatcher[]): readonly VarEntry[] {
+  const sel = target.selector;
+  let list: readonly VarEntry[];
+  if (sel === null) list = coll.all();
+  else if (sel.regex === null) list = coll.byKey(sel.key!);
+  else {
+    const re = sel.regex;
+    list = coll.all().filter((e) => re.test(e.key));
+  }
+  if (target.exclusions.length === 0 && runtimeEx.length === 0) return list;
+  return list.filter((e) => !target.exclusions.some((m) => matches(m, e.key)) && !runtimeEx.some((m) => matches(m, e.key)));
+}
+
+/** application/x-www-form-urlencoded parsing as ModSecurity v2 does for the query string. */
+export function parseUrlEncoded(text: string, separator: string, into: ListCollection, maxArgs: number): void {
+  if (text === '') return;
+  for (const part of text.split(separator)) {
+    if (part === '') continue;
+    if (into.size >= maxArgs) break;
+    const eq = part.indexOf('=');
+    const name = eq < 0 ? part : part.slice(0, eq);
+    const value = eq < 0 ? '' : part.slice(eq + 1);
+    into.add(urlDecodeLenient(name), urlDecodeLenient(value));
+  }
+}
+
+/** %XX and '+' decoding on byte strings; invalid escapes are kept literally. */
+export function urlDecodeLenient(s: string): string {
+  if (s.indexOf('%') < 0 && s.indexOf('+') < 0) return s;
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 43) out += ' ';
+    else if (c === 37 && i + 2 < s.length + 0 && isHex(s.charCodeAt(i + 1)) && isHex(s.charCodeAt(i + 2))) {
+      out += String.fromCharCode(parseInt(s.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else out += s[i];
+  }
+  return out;
+}
+
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+}
+
+/** Cookie header parsing (version 0: `a=b; c=d`, values not decoded). */
+export function parseCookies(header: string, into: ListCollection, _format: 0 | 1): void {
+  for (const raw of header.split(';')) {
+    const part = raw.replace(/^[ \t]+/, '');
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    if (eq < 0) into.add(part.trimEnd(), '');
+    else into.add(part.slice(0, eq).trimEnd(), part.slice(eq + 1));
+  }
+}
