@@ -18,14 +18,19 @@ Validates a Portcullis configuration file: YAML syntax, every key and value, ref
 objects, and the certificate, key and CA files it names.
 
 Options:
-  -c, --config FILE  configuration file (default: config/portcullis.yaml)
+  -c, --config FILE  configuration file (default: $PORTCULLIS_CONFIG or config/portcullis.yaml)
   --json             print {"ok", "file", "summary", "errors"} as JSON on stdout
   -h, --help         print this help
 
-Exit codes: 0 valid, 1 invalid (each error on its own line as FILE:LINE:COL: PATH: MESSAGE), 2 usage error.
+Output: when valid, one summary line on stdout; when invalid, each error on its own line on stderr as
+FILE:LINE:COL: PATH: MESSAGE.
+Exit codes: 0 valid, 1 invalid, 2 usage error.
 `;
 
-const DEFAULT_FILE = 'config/portcullis.yaml';
+/** Same default as every other command: $PORTCULLIS_CONFIG, else config/portcullis.yaml in the working directory. */
+function defaultFile(): string {
+  return process.env['PORTCULLIS_CONFIG'] || 'config/portcullis.yaml';
+}
 
 interface Options {
   file: string;
@@ -34,7 +39,7 @@ interface Options {
 }
 
 function parseArgs(argv: readonly string[]): Options | string {
-  const opts: Options = { file: DEFAULT_FILE, json: false, help: false };
+  const opts: Options = { file: defaultFile(), json: false, help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '-h' || arg === '--help') opts.help = true;
@@ -99,8 +104,8 @@ export async function checkConfigCommand(argv: string[], io: CommandIo): Promise
     io.stdout.write(`${opts.file}: OK (mode ${summary.mode}, ${plural(summary.sites, 'site', 'sites')}, `
       + `${plural(summary.serverGroups, 'server group', 'server groups')}, ${plural(summary.listeners, 'listener', 'listeners')})\n`);
   } else {
+    // Exactly one error per line and nothing else, so that scripts can count and grep them.
     for (const e of errors) io.stderr.write(`${formatConfigError(e)}\n`);
-    io.stderr.write(`${opts.file}: ${plural(errors.length, 'error', 'errors')}\n`);
   }
   return result.ok ? 0 : 1;
 }
