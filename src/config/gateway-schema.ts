@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { isMap, isScalar, YAMLMap, type Node as YamlNode } from 'yaml';
 import { loadKeyPair, readCertificateBundle, readTextFile } from './pem-files.js';
 import {
-  bool, either, int, INVALID, list, nameOf, nullable, num, object, oneOf, optional, record, required, scalar, section, str,
+  bool, either, int, INVALID, list, map, nameOf, nullable, num, object, oneOf, optional, record, required, scalar, section, str,
   wrongType, type DecodeContext, type Decoder, type Decoded,
 } from './schema.js';
 import type {
@@ -41,12 +41,14 @@ function readCa(file: string | null, node: YamlNode, path: string, key: string, 
 // gateway
 // ---------------------------------------------------------------------------------------------
 
+const WORKERS_EXPECTED = '"auto" or an integer from 1 to 1024';
+const workerCount = int(1, 1024, WORKERS_EXPECTED);
 const workers: Decoder<number> = {
-  expected: '"auto" or an integer from 1 to 1024',
+  expected: WORKERS_EXPECTED,
   decode(node, path, cx) {
     if (isScalar(node) && node.value === 'auto') return availableParallelism();
-    if (isScalar(node) && typeof node.value === 'number') return int(1, 1024, this.expected).decode(node, path, cx);
-    return wrongType(node, path, cx, this.expected);
+    if (isScalar(node) && typeof node.value === 'number') return workerCount.decode(node, path, cx);
+    return wrongType(node, path, cx, WORKERS_EXPECTED);
   },
 };
 
@@ -174,8 +176,8 @@ const crsPolicy = object<Mutable<CrsPolicy>>({
   inboundAnomalyThreshold: optional(int(1, 100_000), 5),
   outboundAnomalyThreshold: optional(int(1, 100_000), 4),
   // null here = inherit gateway.crs (filled in by cross-checks, which see the gateway section).
-  rulesDir: optional(nullable(filePath), null as unknown as string),
-  setupFile: optional(nullable(filePath), null as unknown as string),
+  rulesDir: optional(nullable(filePath), null),
+  setupFile: optional(nullable(filePath), null),
   removeRuleIds: optional(list(ruleIdSpec, { uniqueItems: true }), []),
   removeRuleTags: optional(list(str(), { uniqueItems: true }), []),
   before: optional(list(str()), []),
@@ -236,7 +238,7 @@ const customMatch = object<CustomMatch>({
   host: optional(nullable(stringMatch), null),
   path: optional(nullable(stringMatch), null),
   // Header names are matched case-insensitively, so they are stored lower-case (as node:http gives them).
-  header: optional(nullable(namedMatch({ ...headerName, decode: (n, p, cx) => { const v = headerName.decode(n, p, cx); return v === INVALID ? v : v.toLowerCase(); } })), null),
+  header: optional(nullable(namedMatch(map(headerName, (name) => name.toLowerCase()))), null),
   argument: optional(nullable(namedMatch(str())), null),
 }, {
   derive: (raw, node, path, cx) => {
