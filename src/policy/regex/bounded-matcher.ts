@@ -69,6 +69,11 @@ export class BoundedMatcher {
     return out;
   }
 
+  search(s: string): { index: number; groups: Array<string | undefined> } | null {
+    const groups = this.exec(s);
+    return groups === null ? null : { index: this.caps[0]!, groups };
+  }
+
   private run(s: string): boolean {
     this.s = s;
     this.steps = 0;

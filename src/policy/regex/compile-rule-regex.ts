@@ -45,6 +45,8 @@ export interface CompiledRegex {
   test(s: string): boolean;
   /** [whole match, group 1, …] (undefined for groups that did not take part), or null. */
   exec(s: string): Array<string | undefined> | null;
+  /** Like exec, with the offset of the match in `s`. */
+  search(s: string): { index: number; groups: Array<string | undefined> } | null;
   /** True if the last test/exec stopped at the step budget (bounded engine only); the result was "no match". */
   readonly limitExceeded: boolean;
 }
@@ -125,8 +127,21 @@ export function compileRuleRegex(pcre: string, options: CompileOptions = {}): Co
     fallbackReason: reason,
     test: (s) => matcher.test(s),
     exec: (s) => matcher.exec(s),
+    search: (s) => matcher.search(s),
     get limitExceeded() { return matcher.limitExceeded; },
   };
+}
+
+/*
+ * node-re2 converts a string argument to UTF-8 on every call. Rules run many patterns over the same
+ * value, so test() converts once and reuses the buffer while the same string comes back. (A latin1 byte
+ * string's UTF-8 form is what RE2 matches code point by code point, so results are identical.)
+ */
+let lastSubject: string | null = null;
+let lastSubjectUtf8: Buffer = Buffer.alloc(0);
+function utf8Of(s: string): Buffer {
+  if (s !== lastSubject) { lastSubjectUtf8 = Buffer.from(s, 'utf8'); lastSubject = s; }
+  return lastSubjectUtf8;
 }
 
 function re2Regex(re: Re2Instance, pcre: string, source: string, groupCount: number): CompiledRegex {
@@ -136,13 +151,20 @@ function re2Regex(re: Re2Instance, pcre: string, source: string, groupCount: num
     source,
     groupCount,
     fallbackReason: null,
-    test: (s) => re.test(s),
+    test: (s) => (s.length < 16 ? re.test(s) : re.test(utf8Of(s) as unknown as string)),
     exec: (s) => {
       const m = re.exec(s);
       if (m === null) return null;
       const out: Array<string | undefined> = [];
       for (let g = 0; g <= groupCount; g++) out.push(m[g]);
       return out;
+    },
+    search: (s) => {
+      const m = re.exec(s);
+      if (m === null) return null;
+      const groups: Array<string | undefined> = [];
+      for (let g = 0; g <= groupCount; g++) groups.push(m[g]);
+      return { index: m.index, groups };
     },
     limitExceeded: false,
   };

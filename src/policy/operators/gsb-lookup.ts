@@ -1,0 +1,3 @@
+import { unsupportedOperator } from './unsupported-operator.js';
+
+export const gsbLookup = unsupportedOperator('gsbLookup', 'Google Safe Browsing databases are not supported');

@@ -1,0 +1,32 @@
+/**
+ * @pm — case-insensitive phrase match (Aho-Corasick) over space-separated phrases, as ModSecurity v2:
+ * the parameter goes through parse_pm_content (quotes, |hex|, \: escapes; on error the raw text is used),
+ * then splits on whitespace. An empty value never matches. With `capture`, TX.0 is the phrase found.
+ */
+import type { OperatorSpec, Operator } from '../types.js';
+import { PhraseSet, parsePmContent } from './phrase-set.js';
+import { utf8Bytes } from './byte-string.js';
+
+export function phraseOperator(set: PhraseSet): Operator {
+  return {
+    evaluate(otx, value) {
+      if (value.length === 0) return false;
+      const found = set.search(value);
+      if (found === null) return false;
+      if (otx.capturing) otx.setCapture(0, found);
+      return true;
+    },
+  };
+}
+
+export const pm: OperatorSpec = {
+  name: 'pm',
+  create(param) {
+    const raw = utf8Bytes(param);
+    if (raw.length === 0) throw new Error("missing parameter for operator 'pm'");
+    let content: string;
+    try { content = parsePmContent(raw); } catch { content = raw; }
+    const phrases = content.split(/[ \t\n\v\f\r]+/).filter((p) => p.length > 0);
+    return phraseOperator(new PhraseSet(phrases));
+  },
+};

@@ -1,0 +1,4 @@
+/** @streq — the value equals the (macro-expanded) parameter, byte for byte. */
+import { stringOperator } from './string-operator.js';
+
+export const streq = stringOperator('streq', (value, param) => value === param);
