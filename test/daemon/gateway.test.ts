@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { DaemonError } from '../../src/daemon/errors.js';
+import { Gateway } from '../../src/daemon/gateway.js';
+import { configYaml, freePort, get, startOrigin, tempDir, writeConfig, type ConfigPlan, type Origin } from './daemon-fixtures.js';
+import { fixedRuntimeFactory, type FixedRuntimeRecord } from './fixed-runtime.js';
+import { writeFileSync } from 'node:fs';
+
+describe('Gateway (alias runtime, real sockets)', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let origins: Record<'A' | 'B' | 'C', Origin>;
+  let base: Pick<ConfigPlan, 'socket' | 'logFile'>;
+
+  before(async () => {
+    tmp = tempDir();
+    origins = { A: await startOrigin('A'), B: await startOrigin('B'), C: await startOrigin('C') };
+    base = { socket: join(tmp.dir, 'control.sock'), logFile: join(tmp.dir, 'gateway.log') };
+  });
+  after(async () => {
+    await Promise.all(Object.values(origins).map((o) => o.close()));
+    tmp.cleanup();
+  });
+
+  test('reload under load: 5 reloads (new origin, invalid file, added and removed listener) with zero failed requests', async () => {
+    const file = join(tmp.dir, 'load.yaml');
+    const [p1, p2] = [await freePort(), await freePort()];
+    writeConfig(file, { ...base, listeners: [{ port: p1, originPort: origins.A.port }] });
+    const gateway = await Gateway.start({ file }, { worker: 'single', checkAddresses: true });
+    const seen = new Map<string, number>();
+    let failures: string[] = [];
+    let done = 0;
+    let reloading = true;
+    const CLIENTS = 8;
+    const TARGET = 2000;
+    const client = async (n: number) => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        while (reloading || done < TARGET) {
+          try {
+            const r = await get(p1, `/c${n}`, agent);
+            if (r.status !== 200) failures.push(`status ${r.status}: ${r.body}`);
+            const origin = r.body.split(' ')[0]!;
+            seen.set(origin, (seen.get(origin) ?? 0) + 1);
+          } catch (err) {
+            failures.push((err as Error).message);
+          }
+          done++;
+        }
+      } finally {
+        agent.destroy();
+      }
+    };
+    const load = Promise.all(Array.from({ length: CLIENTS }, (_, n) => client(n)));
+    const pause = () => new Promise((r) => setTimeout(r, 150));
+    try {
+      await pause();
+      writeConfig(file, { ...base, listeners: [{ port: p1, originPort: origins.B.port }] });
+      const r1 = await gateway.reload();
+      assert.equal(r1.ok, true, r1.errors.join('\n'));
+      await pause();
+
+      writeConfig(file, {
+        ...base,
+        listeners: [{ port: p1, originPort: origins.C.port }],
+        extraGatewayYaml: '  bogusKey: 1\n  limits: { maxHeaderCount: -5 }',
+      });
+      const r2 = await gateway.reload();
+      assert.equal(r2.ok, false);
+      assert.ok(r2.errors.length >= 3, `a heading and one line per error: ${r2.errors.join(' | ')}`);
+      assert.ok(r2.errors.some((e) => e.includes('bogusKey')), r2.errors.join('\n'));
+      assert.ok(r2.errors.some((e) => e.includes('maxHeaderCount')), r2.errors.join('\n'));
+      assert.equal((await get(p1, '/probe')).body, 'B /probe', 'the rejected file did not replace the running one');
+      await pause();
+
+      writeConfig(file, { ...base, listeners: [{ port: p1, originPort: origins.B.port }, { port: p2, originPort: origins.C.port }] });
+      const r3 = await gateway.reload();
+      assert.equal(r3.ok, true, r3.errors.join('\n'));
+      assert.deepEqual(r3.listenersAdded, [`127.0.0.1:${p2}`]);
+      assert.equal((await get(p2, '/new')).body, 'C /new');
+      await pause();
+
+      writeConfig(file, { ...base, listeners: [{ port: p1, originPort: origins.A.port }] });
+      const r4 = await gateway.reload();
+      assert.equal(r4.ok, true, r4.errors.join('\n'));
+      assert.deepEqual(r4.listenersRemoved, [`127.0.0.1:${p2}`]);
+      await assert.rejects(get(p2, '/gone'), (err: NodeJS.ErrnoException) => err.code === 'ECONNREFUSED');
+      await pause();
+
+      writeConfig(file, { ...base, listeners: [{ port: p1, originPort: origins.C.port }] });
+      const r5 = await gateway.reload();
+      assert.equal(r5.ok, true, r5.errors.join('\n'));
+      await pause();
+    } finally {
+      reloading = false;
+      await load;
+    }
+    try {
+      assert.deepEqual(failures, [], `failed requests: ${failures.slice(0, 5).join(' | ')}`);
+      assert.ok(done >= TARGET, `${done} requests`);
+      for (const name of ['A', 'B', 'C']) assert.ok((seen.get(name) ?? 0) > 0, `requests reached origin ${name}: ${JSON.stringify([...seen])}`);
+      assert.equal((await get(p1, '/end')).body, 'C /end');
+      const status = gateway.status();
+      assert.equal(status.lastReload?.ok, true);
+      assert.ok(status.requestsServed >= done);
+      assert.deepEqual(status.listeners.map((l) => l.key), [`127.0.0.1:${p1}`]);
+    } finally {
+      await gateway.stop();
+    }
+  });
+
+  test('an idle keep-alive connection survives a reload; its next request uses the new configuration', async () => {
+    const file = join(tmp.dir, 'idle.yaml');
+    const port = await freePort();
+    writeConfig(file, { ...base, listeners: [{ port, originPort: origins.A.port }] });
+    const gateway = await Gateway.start({ file }, { worker: 'single', checkAddresses: true });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      assert.equal((await get(port, '/1', agent)).body, 'A /1');
+      writeConfig(file, { ...base, listeners: [{ port, originPort: origins.B.port }] });
+      assert.equal((await gateway.reload()).ok, true);
+      const next = await get(port, '/2', agent);
+      assert.equal(next.body, 'B /2');
+      assert.equal(next.reusedSocket, true);
+    } finally {
+      agent.destroy();
+      await gateway.stop();
+    }
+  });
+
+  test('refuses to start when an alias address is missing, with the fix in the message', async () => {
+    const file = join(tmp.dir, 'missing-alias.yaml');
+    writeConfig(file, {
+      ...base,
+      skipAddressCheck: false,
+      alias: { device: 'lo', address: '10.30.0.100/24' },
+      listeners: [{ port: await freePort(), originPort: origins.A.port }],
+    });
+    await assert.rejects(Gateway.start({ file }, { worker: 'single', checkAddresses: true }), (err: unknown) => {
+      assert.ok(err instanceof DaemonError);
+      assert.equal(err.code, 'ERR_ALIAS_ADDRESS_MISSING');
+      assert.match(err.message, new RegExp(`^alias vip1 address 10\\.30\\.0\\.100 is not configured on device lo; run iptables/alias\\.sh up -c ${file.replace(/[.]/g, '\\.')} \\(${file.replace(/[.]/g, '\\.')}:\\d+:\\d+\\)$`));
+      return true;
+    });
+    // The same file passes when the address is on the device under an `ip addr … label lo:1` label.
+    const port = await freePort();
+    writeConfig(file, { ...base, skipAddressCheck: false, alias: { device: 'lo', address: '127.0.0.1/8' }, listeners: [{ port, originPort: origins.A.port }] });
+    const labelled = () => ({ 'lo:1': [{ address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4' as const, mac: '00:00:00:00:00:00', internal: true, cidr: '127.0.0.1/8' }] });
+    const gateway = await Gateway.start({ file }, { worker: 'single', checkAddresses: true, interfaces: labelled });
+    await gateway.stop();
+  });
+
+  test('an invalid file at start lists every error', async () => {
+    const file = join(tmp.dir, 'invalid.yaml');
+    writeFileSync(file, configYaml({ ...base, listeners: [{ port: 70000, originPort: origins.A.port }], extraGatewayYaml: '  colour: blue' }));
+    await assert.rejects(Gateway.start({ file }, { worker: 'single', checkAddresses: true }), (err: unknown) => {
+      assert.ok(err instanceof DaemonError);
+      assert.equal(err.code, 'ERR_CONFIG_INVALID');
+      assert.match(err.message, /the configuration is invalid \(\d+ errors\)/);
+      assert.ok(err.details.some((d) => d.includes('colour')), err.details.join('\n'));
+      assert.ok(err.details.some((d) => d.includes('70000')), err.details.join('\n'));
+      return true;
+    });
+  });
+});
+
+describe('Gateway runtime lifecycle (fixed runtime)', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  before(() => {
+    tmp = tempDir();
+  });
+  after(() => tmp.cleanup());
+
+  test('the old runtime is closed only after its in-flight request finished; that request completes', async () => {
+    const records: FixedRuntimeRecord[] = [];
+    const file = join(tmp.dir, 'fixed.yaml');
+    const port = await freePort();
+    const plan = { socket: join(tmp.dir, 'c.sock'), logFile: join(tmp.dir, 'g.log') };
+    writeConfig(file, { ...plan, listeners: [{ port, originPort: 1111 }] });
+    const gateway = await Gateway.start({ file }, { worker: 'single', checkAddresses: true, runtimeFactory: fixedRuntimeFactory(400, records) });
+    try {
+      const slow = get(port, '/slow');
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(gateway.status().inFlight, 1);
+      writeConfig(file, { ...plan, listeners: [{ port, originPort: 2222 }] });
+      const result = await gateway.reload();
+      assert.equal(result.ok, true);
+      assert.equal((await slow).body, 'fixed:1111 /slow', 'the in-flight request finished on the old runtime');
+      assert.equal((await get(port, '/after')).body, 'fixed:2222 /after');
+      await new Promise((r) => setTimeout(r, 50));
+      const old = records.find((r) => r.marker === 'fixed:1111')!;
+      assert.ok(old.closeCalledAt !== null && old.closedAt !== null, 'close() was called and finished');
+      assert.ok(old.closedAt - old.closeCalledAt >= 200, `close waited for the in-flight request (${old.closedAt - old.closeCalledAt} ms)`);
+    } finally {
+      await gateway.stop();
+    }
+    assert.ok(records.every((r) => r.closedAt !== null), 'stop() closed every runtime');
+  });
+});
