@@ -24,6 +24,8 @@ export interface Target {
   readonly exclusions: readonly KeyMatcher[];
   /** As written, for messages. */
   readonly text: string;
+  /** XML only: the XPath selector as written ("/*", "//@*"). */
+  readonly path?: string | null;
 }
 
 export interface CompiledOperator {

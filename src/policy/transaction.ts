@@ -144,9 +144,8 @@ export class Transaction implements OperatorTx {
   readonly filesTmpNames = new ListCollection();
   filesCombinedSize = 0;
   readonly multipartPartHeaders = new ListCollection();
-  readonly multipartFilename = new ListCollection();
-  readonly multipartName = new ListCollection();
   readonly xml = new ListCollection();
+  readonly xmlAttributes = new ListCollection();
   readonly responseHeaders = new ListCollection();
   readonly txVars = new MapCollection();
   readonly persistent = new Map<string, PersistentRecord>();
@@ -348,18 +347,19 @@ export class Transaction implements OperatorTx {
       if (proc === 'URLENCODED') this.setScalar('URLENCODED_ERROR', '1');
     }
     if (r.multipart) {
-      const mp = r.multipart as unknown as Record<string, unknown> & { partHeaders: string[]; filenames: string[]; names: string[] };
+      const mp = r.multipart as unknown as Record<string, unknown>;
       for (const flag of MULTIPART_FLAGS) {
         const v = mp[flag];
         this.setScalar(flag, typeof v === 'number' ? String(v) : '0');
       }
-      // Part headers are keyed by the part's field name when the processor gives names per header.
-      const sameLength = mp.names.length === mp.partHeaders.length;
-      mp.partHeaders.forEach((h, i) => this.multipartPartHeaders.add(sameLength ? mp.names[i]! : '', h));
-      for (const n of mp.names) this.multipartName.add(n, n);
-      for (const f of mp.filenames) this.multipartFilename.add(f, f);
+      for (const [name, line] of r.multipart.partHeadersByName) this.multipartPartHeaders.add(name, line);
+      const lastName = r.multipart.names[r.multipart.names.length - 1];
+      const lastFile = r.multipart.filenames[r.multipart.filenames.length - 1];
+      if (lastName !== undefined) this.setScalar('MULTIPART_NAME', lastName);
+      if (lastFile !== undefined) this.setScalar('MULTIPART_FILENAME', lastFile);
     }
     if (r.xmlText) for (const t of r.xmlText) this.xml.add('', t);
+    if (r.xmlAttributes) for (const t of r.xmlAttributes) this.xmlAttributes.add('', t);
   }
 
   // =================================================================================================
@@ -482,7 +482,7 @@ export class Transaction implements OperatorTx {
         out = this.evalEntry(rule, spec, e, spec.name, out);
         continue;
       }
-      const coll = spec.collection!(this);
+      const coll = target.path && target.path.includes('@') ? this.xmlAttributes : spec.collection!(this);
       if (coll === null) continue;
       const entries = selectEntries(coll, target, runtimeEx);
       for (const e of entries) {
@@ -591,7 +591,7 @@ export class Transaction implements OperatorTx {
   private countTarget(target: Target, runtimeEx: readonly KeyMatcher[]): number {
     const spec = target.spec;
     if (spec.kind === 'scalar') return spec.scalar!(this) === null ? 0 : 1;
-    const coll = spec.collection!(this);
+    const coll = target.path && target.path.includes('@') ? this.xmlAttributes : spec.collection!(this);
     if (coll === null) return 0;
     return selectEntries(coll, target, runtimeEx).length;
   }

@@ -33,7 +33,9 @@ test('tokenizer: continuation lines, comments and line numbers', () => {
 });
 
 test('tokenizer: quoting follows Apache (escaped quote only; other backslashes kept)', () => {
-  assert.deepEqual(splitWords(`SecRule ARGS "@rx \\"a\\d+\\\\" 'x y'`), ['SecRule', 'ARGS', '@rx "a\\d+\\\\', 'x y']);
+  assert.deepEqual(splitWords(`SecRule ARGS "@rx \\"a\\d+\\\\x" 'x y'`), ['SecRule', 'ARGS', '@rx "a\\d+\\\\x', 'x y']);
+  // As in Apache, a backslash right before the closing quote escapes it.
+  assert.throws(() => splitWords('A "ends with \\"'), /unterminated/);
   assert.deepEqual(splitWords(`A 'it\\'s' "b"`), ['A', "it's", 'b']);
   assert.throws(() => splitWords('A "unterminated'), /unterminated double-quoted/);
 });

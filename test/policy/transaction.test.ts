@@ -42,7 +42,7 @@ test('selectors: key (case-insensitive), regex, count and exclusion', () => {
   const rules = [
     'SecRule REQUEST_HEADERS:user-agent "@rx curl" "id:1,phase:1,pass"',
     'SecRule &ARGS:x "@eq 2" "id:2,phase:1,pass"',
-    'SecRule ARGS|!ARGS:x "@rx ^1$" "id:3,phase:1,pass"',
+    'SecRule ARGS|!ARGS:x "@rx ^2$" "id:3,phase:1,pass"',
     'SecRule ARGS:/^y/ "@rx ^1$" "id:4,phase:1,pass"',
     'SecRule &ARGS "@eq 3" "id:5,phase:1,pass"',
     'SecRule &REQUEST_HEADERS:X-Missing "@eq 0" "id:6,phase:1,pass"',

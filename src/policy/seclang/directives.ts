@@ -6,6 +6,7 @@ import type { RawDirective } from './tokenizer.js';
 import type { PolicyBuilder } from './parser.js';
 import { expandIncludePath } from './glob.js';
 import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import {
   actionContext,
   applyActions,
@@ -252,11 +253,10 @@ const handlers: Record<string, DirectiveHandler> = {
   include(b, d) {
     const [pattern] = args(d, 1, 1);
     const abs = resolve(b.baseDir, pattern!);
+    const glob = /[*?[]/.test(pattern!);
+    if (!glob && !existsSync(abs)) throw new Error(`Include: "${pattern}" does not exist`);
+    // A glob matching nothing is fine (Apache's IncludeOptional behaviour for wildcards).
     const files = expandIncludePath(abs);
-    if (files.length === 0) {
-      if (/[*?[]/.test(pattern!)) return; // a glob matching nothing is fine (Apache's IncludeOptional-like)
-      throw new Error(`Include: "${pattern}" does not exist`);
-    }
     for (const f of files) b.loadFile(f);
   },
   secstatusengine: recordOnly(1, 1),

@@ -16,7 +16,7 @@ import type { LoadContext, TransformationSpec } from '../types.js';
 
 /** Parses `ARGS|!ARGS:foo|&TX:x|REQUEST_HEADERS:/^x-/|XML:/*`. Exclusions attach to same-name targets. */
 export function parseTargets(text: string): Target[] {
-  const included: { spec: Target['spec']; count: boolean; selector: KeyMatcher | null; text: string }[] = [];
+  const included: { spec: Target['spec']; count: boolean; selector: KeyMatcher | null; text: string; path: string | null }[] = [];
   const excluded: { name: string; matcher: KeyMatcher | null }[] = [];
   let i = 0;
   const n = text.length;
@@ -80,7 +80,7 @@ export function parseTargets(text: string): Target[] {
     }
     const written = text.slice(start, i > n ? n : i).replace(/\|$/, '').trim();
     if (negate) excluded.push({ name: spec.name, matcher });
-    else included.push({ spec, count, selector: matcher, text: written });
+    else included.push({ spec, count, selector: matcher, text: written, path: spec.selectorIsPath ? selectorText : null });
   }
   const out: Target[] = [];
   for (const t of included) {

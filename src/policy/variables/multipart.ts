@@ -22,6 +22,7 @@ export const multipartVariables: readonly VariableSpec[] = [
   ...MULTIPART_FLAGS.map(storedScalar),
   storedScalar('MULTIPART_BOUNDARY'),
   collectionOf('MULTIPART_PART_HEADERS', (tx) => tx.multipartPartHeaders),
-  collectionOf('MULTIPART_FILENAME', (tx) => tx.multipartFilename),
-  collectionOf('MULTIPART_NAME', (tx) => tx.multipartName),
+  // v2: the name and filename of the last part seen.
+  storedScalar('MULTIPART_FILENAME'),
+  storedScalar('MULTIPART_NAME'),
 ];

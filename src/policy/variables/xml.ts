@@ -1,7 +1,7 @@
 /**
- * XML. The XML body processor yields the document's text nodes; `XML:/*` (what CRS uses) selects all
- * of them. Other XPath expressions are accepted at load time and select the same text (attribute
- * selections such as `XML://@*` select nothing: attribute values are not extracted).
+ * XML. Two XPath selections are supported, the two CRS uses: `XML:/*` (the text content of the
+ * document) and `XML://@*` (every attribute value). Any other path containing '@' selects the
+ * attribute values and any other path the text content (documented in docs/POLICY.md).
  */
 import type { VariableSpec } from './variable-spec.js';
 
