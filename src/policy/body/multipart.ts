@@ -89,6 +89,8 @@ class MultipartParser {
   readonly parts: Part[] = [];
   readonly names: string[] = [];
   readonly filenames: string[] = [];
+  /** v2's msc_reqbody_no_files_length: part header bytes plus text-part data. */
+  noFilesLength = 0;
 
   private readonly buf = new Uint8Array(BUF_SIZE + 1);
   private bufLen = 0;
@@ -249,6 +251,7 @@ class MultipartParser {
     const part = this.mpp!;
     const len = this.bufLen;
     for (let i = 0; i < len; i++) if (this.buf[i] === 0) throw this.fail('Multipart: Nul byte in part headers.');
+    this.noFilesLength += len;
     if (len > 1 && this.buf[len - 2] === 0x0d) this.flagCrlfLine = 1;
     else this.flagLfLine = 1;
 
@@ -417,6 +420,7 @@ class MultipartParser {
     } else {
       const held = prev === 0 ? '' : prev === 1 ? String.fromCharCode(this.reserve[1]) : String.fromCharCode(this.reserve[1], this.reserve[2]);
       const data = held + this.bufferString(len);
+      this.noFilesLength += data.length;
       part.valueParts.push(data);
       part.length += data.length;
     }
@@ -513,6 +517,7 @@ class MultipartParser {
       MULTIPART_CRLF_LF_LINES: this.flagLfLine && this.flagCrlfLine ? 1 : 0,
       partHeaders,
       partHeadersByName,
+      noFilesLength: this.noFilesLength,
       filenames: this.filenames,
       names: this.names,
     };

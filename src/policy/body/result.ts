@@ -37,6 +37,11 @@ export interface MultipartFlags {
    * keyed by part name (CRS 922100 counts MULTIPART_PART_HEADERS:_charset_).
    */
   partHeadersByName: Array<[name: string, line: string]>;
+  /**
+   * Bytes v2 counts against SecRequestBodyNoFilesLimit for this body: part headers and text-part
+   * data, not file content, boundaries or preamble.
+   */
+  noFilesLength: number;
   /** Every Content-Disposition filename seen, in order (MULTIPART_FILENAME is the last one). */
   filenames: string[];
   /** Every Content-Disposition name seen, in order (MULTIPART_NAME is the last one). */

@@ -218,3 +218,15 @@ describe('MULTIPART: errors', () => {
     assert.equal(r.args.length, 4000);
   });
 });
+
+describe('MULTIPART: SecRequestBodyNoFilesLimit accounting', () => {
+  test('counts part headers and text data, not file content or boundaries', () => {
+    const header1 = 'Content-Disposition: form-data; name="a"\r\n';
+    const header2 = 'Content-Disposition: form-data; name="f"; filename="x"\r\n';
+    const body = `--XyZ\r\n${header1}\r\nvalue\r\n--XyZ\r\n${header2}\r\n${'F'.repeat(1000)}\r\n--XyZ--\r\n`;
+    const r = mp(body);
+    assert.equal(r.error, null);
+    // Header lines and the empty line ending each header block, plus "value".
+    assert.equal(r.multipart!.noFilesLength, header1.length + 2 + header2.length + 2 + 'value'.length);
+  });
+});
