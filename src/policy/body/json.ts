@@ -106,7 +106,9 @@ class V2Naming {
   }
 
   key(k: string): void {
-    this.currentKey = k;
+    // v2 copies keys with apr_pstrndup, so a key ends at its first NUL (values do not).
+    const nul = k.indexOf('\0');
+    this.currentKey = nul === -1 ? k : k.slice(0, nul);
   }
 
   value(v: string): void {

@@ -20,6 +20,7 @@ describe('JSON: v2 argument naming', () => {
     ['"top"', [['', 'top']], 'top-level scalar has the empty name'],
     ['{"a.b":{"c":1},"d":2}', [['a.b.c', '1'], ['a.d', '2']], 'v2 cuts the prefix at the last dot, even inside a key'],
     ['{"":1}', [['', '1']], 'empty key'],
+    ['{"a\\u0000b":"x\\u0000y"}', [['a', 'x\0y']], 'keys end at NUL as C strings in v2; values keep it'],
     [' \t\n{ "a" : "b" }\r\n ', [['a', 'b']], 'whitespace everywhere'],
   ];
   for (const [body, args, why] of rows) {
