@@ -73,6 +73,34 @@ describe('upstream failures', () => {
     assert.equal(await reasonOf('/silent'), 'upstream-timeout');
   });
 
+  test('upstream accepts no connection (full listen backlog) → 504 upstream-connect-timeout', async () => {
+    // A listener that never accepts, with its backlog filled by us: the kernel drops further SYNs, so the
+    // gateway's connect hangs until its own timeout. (node cannot stop accepting; python's socket can.)
+    const { spawn } = await import('node:child_process');
+    const py = spawn('python3', ['-c', 'import socket,sys,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\n'
+      + 's.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(30)'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const [line] = await once(py.stdout!, 'data') as [Buffer];
+      const port = Number(line.toString().trim());
+      const fillers: Socket[] = [];
+      for (let i = 0; i < 3; i++) fillers.push(netConnect(port, '127.0.0.1').on('error', () => undefined));
+      await new Promise((r) => setTimeout(r, 100));
+      const blocked = await startGateway(createAliasRuntime, singleServiceConfig(8080,
+        [outbound({ priority: 10, serverPort: port })], { timeouts: { connectMs: 300, upstreamHeadersMs: 5000 } }));
+      try {
+        const res = await get(blocked.port(8080), '/c', { host: 'x' });
+        assert.equal(res.status, 504);
+        await eventually(() => blocked.logs.access().some((l) => l.path === '/c'));
+        assert.equal(blocked.logs.access().find((l) => l.path === '/c')!.error, 'upstream-connect-timeout');
+      } finally {
+        for (const f of fillers) f.destroy();
+        await blocked.close();
+      }
+    } finally {
+      py.kill();
+    }
+  });
+
   for (const path of ['/length', '/chunked']) {
     test(`upstream reset mid-response (${path}) → client connection destroyed, never a complete response`, async () => {
       const outcome = await new Promise<{ complete: boolean; bytes: number }>((resolve) => {

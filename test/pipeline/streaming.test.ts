@@ -11,6 +11,9 @@ const CHUNK = Buffer.alloc(64 * 1024, 0x61);
 /** The gateway's RSS may grow by this much while moving 100 MB (see streaming-gateway-child.ts on GC). */
 const BOUND = 64 * 1024 * 1024;
 
+type Report = { baseline: number; peak: number; baselineHeap: number; peakHeap: number;
+  access: Array<Record<string, unknown>> };
+
 function checkMemory(r: Report, what: string, diagnostic: (m: string) => void, bound = BOUND): void {
   const growth = r.peak - r.baseline;
   diagnostic(`${what}: gateway RSS growth ${(growth / 1048576).toFixed(1)} MB, `

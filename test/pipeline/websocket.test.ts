@@ -71,8 +71,8 @@ describe('WebSocket relay', () => {
   });
 
   test('wss: TLS-terminated upgrade relayed to a plain origin', async () => {
-    const ws = new WebSocket(`wss://127.0.0.1:${tlsGw.port(8443)}/secure`, { ca: pki.ca.cert, servername: 'ws.example.com',
-      headers: { host: 'ws.example.com' } });
+    const ws = new WebSocket(`wss://127.0.0.1:${tlsGw.port(8443)}/secure`, { ca: pki.ca.cert,
+      headers: { host: 'ws.example.com' }, ...({ servername: 'ws.example.com' } as object) });
     await once(ws, 'open');
     ws.send('over tls');
     const [reply] = await once(ws, 'message');
