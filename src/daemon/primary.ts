@@ -70,6 +70,10 @@ export async function runPrimary(initial: GatewayConfig, io: DaemonIo, options: 
 
   cluster.on('message', (worker, message: unknown) => {
     if (!isWorkerMessage(message)) return;
+    if (message.type === 'waiting') {
+      worker.send({ type: 'start', file, text } satisfies PrimaryToWorker);
+      return;
+    }
     const key = message.type === 'started' || message.type === 'start-failed' ? `${worker.id}:start` : `${worker.id}:${message.seq}`;
     waiters.get(key)?.(message);
   });
@@ -95,7 +99,8 @@ export async function runPrimary(initial: GatewayConfig, io: DaemonIo, options: 
     const worker = cluster.fork();
     const member: Member = { worker, forkedAt: Date.now(), ready: false };
     members.set(worker.id, member);
-    worker.once('online', () => worker.send({ type: 'start', file, text } satisfies PrimaryToWorker));
+    // 'start' goes out when the worker says 'waiting': its module (loaded asynchronously) must have
+    // installed the message handler first, and cluster's 'online' comes before that.
     const reply = await ask(worker, 'start', null);
     if (reply?.type === 'started') {
       member.ready = true;

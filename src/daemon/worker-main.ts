@@ -59,3 +59,5 @@ process.on('message', (raw: PrimaryToWorker) => {
     }
   })();
 });
+
+void send({ type: 'waiting' });

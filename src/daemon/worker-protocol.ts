@@ -11,6 +11,8 @@ export type PrimaryToWorker =
   | { readonly type: 'stop' };
 
 export type WorkerToPrimary =
+  /** The worker's message handler is installed; 'start' may be sent (earlier messages would be lost). */
+  | { readonly type: 'waiting' }
   | { readonly type: 'started' }
   | { readonly type: 'start-failed'; readonly errors: readonly string[]; readonly code: string }
   | { readonly type: 'reloaded'; readonly seq: number; readonly result: ReloadResult }
