@@ -1,7 +1,7 @@
 #!/bin/bash
 # provision-client.sh - configure the lab client (inside its netns, or on the Vagrant VM).
 # Env: IF (data interface, default eth0), ROUTE (what to route via the router: "default" in the netns
-# lab, the server network on a VM whose default route is Vagrant's NAT).
+# lab, a CIDR - the server network - on a VM whose default route is Vagrant's NAT).
 set -euo pipefail
 . "$(dirname "$0")/addresses.sh"
 IF=${IF:-eth0}
@@ -14,6 +14,6 @@ if [ "$ROUTE" = default ]; then
   ip route replace default via "$ROUTER_CLIENT_IP" dev "$IF"
   ip -6 route replace default via "$ROUTER_CLIENT_IP6" dev "$IF"
 else
-  ip route replace "$SERVER_NET" via "$ROUTER_CLIENT_IP" dev "$IF"
+  ip route replace "$ROUTE" via "$ROUTER_CLIENT_IP" dev "$IF"
   ip -6 route replace "$SERVER_NET6" via "$ROUTER_CLIENT_IP6" dev "$IF"
 fi

@@ -59,8 +59,11 @@ async function loadConfig(file: string): Promise<GatewayConfig> {
 
 const DEFAULTS = { design: 'B', failure: 'open', mark: 1, routeTable: 100, table: 'portcullis', bridge: 'br0', ports: ['ext0', 'int0'] } as const;
 
-/** Builds the renderer input from -c and the flags. `needMac` false: the MAC is not used (teardown). */
-export async function inputFromArgs(argv: readonly string[], needMac = true): Promise<{ command: string; input: BridgeRulesetInput }> {
+/** Commands whose output contains the bridge MAC; the others never read the bridge. */
+const NEEDS_MAC = new Set(['ruleset', 'script-up']);
+
+/** Builds the renderer input from -c and the flags; reads the bridge's MAC only when the command needs it. */
+export async function inputFromArgs(argv: readonly string[]): Promise<{ command: string; input: BridgeRulesetInput }> {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
@@ -126,7 +129,7 @@ export async function inputFromArgs(argv: readonly string[], needMac = true): Pr
     ...(values.table ? { table: values.table } : {}),
     ...(values.mac ? { bridgeMac: values.mac } : {}),
   };
-  if (needMac && input.bridgeMac === '') return { command, input: { ...input, bridgeMac: await readInterfaceMac(input.bridge) } };
+  if (NEEDS_MAC.has(command) && input.bridgeMac === '') return { command, input: { ...input, bridgeMac: await readInterfaceMac(input.bridge) } };
   return { command, input };
 }
 
@@ -202,9 +205,7 @@ export function renderElements(input: BridgeRulesetInput): string {
 
 export async function main(argv: readonly string[]): Promise<number> {
   try {
-    const probe = argv.find((a) => !a.startsWith('-'));
-    const needMac = !(probe === 'teardown' || probe === 'script-down' || probe === 'input' || probe === 'vars' || probe === 'elements');
-    const { command, input } = await inputFromArgs(argv, needMac);
+    const { command, input } = await inputFromArgs(argv);
     switch (command) {
       case 'ruleset':
         process.stdout.write(renderBridgeRuleset(input));
