@@ -14,10 +14,10 @@ export function checkedNumberSearch(name: string, param: string, verify: (candid
   return {
     evaluate(otx, value) {
       for (let offset = 0; offset < value.length; offset++) {
-        const m = re.search(offset === 0 ? value : value.slice(offset));
+        const m = re.search(value, offset);
         if (m === null) return false;
         const candidate = m.groups[0]!;
-        offset += m.index;
+        offset = m.index;
         if (candidate.length === 0 || !verify(candidate)) continue; // PCRE_NOTEMPTY, then v2's "try again"
         if (otx.capturing) {
           for (let g = 0; g < m.groups.length && g <= 9; g++) if (g === 0 || m.groups[g] !== undefined) otx.setCapture(g, candidate);

@@ -69,12 +69,17 @@ export class BoundedMatcher {
     return out;
   }
 
-  search(s: string): { index: number; groups: Array<string | undefined> } | null {
-    const groups = this.exec(s);
-    return groups === null ? null : { index: this.caps[0]!, groups };
+  search(s: string, from = 0): { index: number; groups: Array<string | undefined> } | null {
+    if (!this.run(s, from)) return null;
+    const groups: Array<string | undefined> = [];
+    for (let g = 0; g <= this.groupCount; g++) {
+      const a = this.caps[2 * g]!, b = this.caps[2 * g + 1]!;
+      groups.push(a < 0 ? undefined : s.slice(a, b));
+    }
+    return { index: this.caps[0]!, groups };
   }
 
-  private run(s: string): boolean {
+  private run(s: string, from = 0): boolean {
     this.s = s;
     this.steps = 0;
     this.limitExceeded = false;
@@ -82,7 +87,7 @@ export class BoundedMatcher {
     const last = this.anchoredAtStart ? 0 : s.length;
     const first = this.first;
     try {
-      for (let start = 0; start <= last; start++) {
+      for (let start = from; start <= last; start++) {
         if (first !== null) {
           while (start < s.length && first[s.charCodeAt(start)] !== 1) start++;
           if (start >= s.length) break;

@@ -17,6 +17,7 @@ import { BoundedMatcher, DEFAULT_STEP_LIMIT } from './bounded-matcher.js';
 
 interface Re2Instance {
   test(s: string): boolean;
+  lastIndex: number;
   exec(s: string): (RegExpExecArray & Array<string | undefined>) | null;
 }
 type Re2Constructor = new (source: string, flags?: string) => Re2Instance;
@@ -45,8 +46,11 @@ export interface CompiledRegex {
   test(s: string): boolean;
   /** [whole match, group 1, …] (undefined for groups that did not take part), or null. */
   exec(s: string): Array<string | undefined> | null;
-  /** Like exec, with the offset of the match in `s`. */
-  search(s: string): { index: number; groups: Array<string | undefined> } | null;
+  /**
+   * Like exec, with the offset of the match, starting the search at `from` while `^`, `\b` and
+   * lookbehind still see the bytes before it (PCRE's start_offset).
+   */
+  search(s: string, from?: number): { index: number; groups: Array<string | undefined> } | null;
   /** True if the last test/exec stopped at the step budget (bounded engine only); the result was "no match". */
   readonly limitExceeded: boolean;
 }
@@ -106,7 +110,7 @@ export function compileRuleRegex(pcre: string, options: CompileOptions = {}): Co
     if ('source' in t.re2 && RE2 !== null) {
       const source = t.re2.source;
       try {
-        return re2Regex(new RE2(source), pcre, source, t.groupCount);
+        return re2Regex(new RE2(source), new RE2(source, 'g'), pcre, source, t.groupCount);
       } catch (e) {
         // e.g. the program exceeds RE2's memory budget: keep going with the bounded matcher.
         reason = `RE2 rejected the translation: ${(e as Error).message}`;
@@ -127,7 +131,7 @@ export function compileRuleRegex(pcre: string, options: CompileOptions = {}): Co
     fallbackReason: reason,
     test: (s) => matcher.test(s),
     exec: (s) => matcher.exec(s),
-    search: (s) => matcher.search(s),
+    search: (s, from) => matcher.search(s, from),
     get limitExceeded() { return matcher.limitExceeded; },
   };
 }
@@ -144,7 +148,7 @@ function utf8Of(s: string): Buffer {
   return lastSubjectUtf8;
 }
 
-function re2Regex(re: Re2Instance, pcre: string, source: string, groupCount: number): CompiledRegex {
+function re2Regex(re: Re2Instance, global: Re2Instance, pcre: string, source: string, groupCount: number): CompiledRegex {
   return {
     engine: 're2',
     pcre,
@@ -159,8 +163,9 @@ function re2Regex(re: Re2Instance, pcre: string, source: string, groupCount: num
       for (let g = 0; g <= groupCount; g++) out.push(m[g]);
       return out;
     },
-    search: (s) => {
-      const m = re.exec(s);
+    search: (s, from = 0) => {
+      global.lastIndex = from;
+      const m = global.exec(s);
       if (m === null) return null;
       const groups: Array<string | undefined> = [];
       for (let g = 0; g <= groupCount; g++) groups.push(m[g]);

@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createOperator, matches, ALL_BYTES, ONE_MB } from './operator-harness.js';
+
+test('@validateByteRange: matches when a byte is outside the allowed set', () => {
+  const rows: Array<[string, string, boolean]> = [
+    ['1-255', 'normal text', false], ['1-255', 'nul\x00byte', true], ['1-255', '', false],
+    ['1-255', ALL_BYTES.slice(1), false], ['1-255', ALL_BYTES, true],
+    ['9,10,13,32-126,128-255', 'tab\there\r\n', false], ['9,10,13,32-126,128-255', 'del\x7f', true],
+    ['9,10,13,32-126,128-255', '\x80\xff', false],
+    ['38,44-46,48-58,61,65-90,95,97-122', 'name_1=a.b', false], ['38,44-46,48-58,61,65-90,95,97-122', 'a b', true],
+    ['32-36,38-126', '%', true], ['65', 'AAA', false], ['65', 'AAB', true],
+  ];
+  for (const [param, value, expected] of rows) assert.equal(matches('validateByteRange', param, value), expected, `${param} / ${JSON.stringify(value)}`);
+  assert.equal(matches('validateByteRange', '97', ONE_MB), false);
+  assert.equal(matches('validateByteRange', '97', ONE_MB + 'b'), true);
+});
+
+test('@validateByteRange rejects bad ranges at load time', () => {
+  for (const [bad, msg] of [['256', /invalid range value: 256/], ['10-300', /range end value: 300/], ['20-10', /invalid range: 20-10/], ['', /missing parameter/], ['-1-5', /range start/]] as const) {
+    assert.throws(() => createOperator('validateByteRange', bad), msg, bad);
+  }
+});
+
+test('@validateUrlEncoding: a % must be followed by two hex digits (v2 validate_url_encoding)', () => {
+  const rows: Array<[string, boolean]> = [
+    ['a%20b', false], ['%41', false], ['%4a%4A', false], ['no percent', false], ['', false],
+    ['%', true], ['a%', true], ['a%4', true], ['%zz', true], ['%4g', true], ['%%41', true], ['100%', true],
+    ['%u0041', true], ['%41%', true],
+  ];
+  for (const [value, expected] of rows) assert.equal(matches('validateUrlEncoding', '', value), expected, JSON.stringify(value));
+  assert.equal(matches('validateUrlEncoding', '', '%41'.repeat(350000)), false);
+  assert.equal(matches('validateUrlEncoding', '', ONE_MB + '%'), true);
+});
+
+test('@validateUtf8Encoding: invalid, truncated, overlong, surrogate and out-of-range sequences match', () => {
+  const b = (...x: number[]) => String.fromCharCode(...x);
+  const rows: Array<[string, string, boolean]> = [
+    ['ASCII', 'plain ascii', false], ['empty', '', false],
+    ['é', b(0xc3, 0xa9), false], ['€', b(0xe2, 0x82, 0xac), false], ['😀', b(0xf0, 0x9f, 0x98, 0x80), false],
+    ['U+10FFFF', b(0xf4, 0x8f, 0xbf, 0xbf), false], ['U+FFFF', b(0xef, 0xbf, 0xbf), false],
+    ['lone continuation', b(0x80), true], ['lead without continuation', b(0xc3, 0x41), true],
+    ['truncated 2', b(0x41, 0xc3), true], ['truncated 3', b(0xe2, 0x82), true], ['truncated 4', b(0xf0, 0x9f, 0x98), true],
+    ['overlong / (C0 AF)', b(0xc0, 0xaf), true], ['overlong C1', b(0xc1, 0xbf), true],
+    ['overlong 3-byte', b(0xe0, 0x80, 0xaf), true], ['overlong 4-byte', b(0xf0, 0x80, 0x80, 0xaf), true],
+    ['surrogate D800', b(0xed, 0xa0, 0x80), true], ['surrogate DFFF', b(0xed, 0xbf, 0xbf), true],
+    ['F5 lead', b(0xf5, 0x80, 0x80, 0x80), true], ['F8 lead', b(0xf8, 0x88, 0x80, 0x80, 0x80), true], ['FF', b(0xff), true],
+    ['latin1 é', 'caf' + b(0xe9), true],
+  ];
+  for (const [name, value, expected] of rows) assert.equal(matches('validateUtf8Encoding', '', value), expected, name);
+  assert.equal(matches('validateUtf8Encoding', '', b(0xc3, 0xa9).repeat(500000)), false);
+  assert.equal(matches('validateUtf8Encoding', '', ALL_BYTES), true);
+});
