@@ -24,10 +24,12 @@ export function parseUrlencodedCounting(
   let invalid = 0;
   const n = body.length;
   let i = 0;
+  // The next '=' is remembered across segments so that "a&a&a..." stays linear.
+  let eq = -2;
   while (i < n) {
     let sep = body.indexOf(separator, i);
     if (sep === -1) sep = n;
-    const eq = body.indexOf('=', i);
+    if (eq !== -1 && eq < i) eq = body.indexOf('=', i);
     let name: string;
     let value: string;
     if (eq === -1 || eq > sep) {

@@ -4,16 +4,38 @@
  * NUL byte at the end keeps every look-ahead (`input[i + 1]` at the last byte) identical to v2.
  */
 
-/** Latin-1 bytes of `input` plus a trailing NUL, as v2's apr_pstrmemdup would hand a tfn. */
+/**
+ * Transformations run synchronously and never nest, so one scratch buffer serves them all and the
+ * per-request path allocates nothing but the result string. Buffers above RETAIN_LIMIT are not
+ * kept, so one huge value does not pin memory.
+ */
+const RETAIN_LIMIT = 64 * 1024;
+let scratch: Buffer = Buffer.allocUnsafeSlow(4096);
+
+/** A work buffer of at least `size` bytes (contents undefined); valid until the next call. */
+export function workBuffer(size: number): Buffer {
+  if (size <= scratch.length) return scratch;
+  const fresh = Buffer.allocUnsafeSlow(Math.max(size, scratch.length * 2));
+  if (fresh.length <= RETAIN_LIMIT) scratch = fresh;
+  return fresh;
+}
+
+/**
+ * Latin-1 bytes of `input` plus a trailing NUL, as v2's apr_pstrmemdup would hand a tfn, in the
+ * shared work buffer.
+ */
 export function toCBytes(input: string): Buffer {
-  const buf = Buffer.allocUnsafe(input.length + 1);
-  buf.write(input, 0, 'latin1');
-  buf[input.length] = 0;
+  const n = input.length;
+  const buf = workBuffer(n + 1);
+  if (n > 64) buf.write(input, 0, 'latin1');
+  else for (let i = 0; i < n; i++) buf[i] = input.charCodeAt(i);
+  buf[n] = 0;
   return buf;
 }
 
-/** The first `length` bytes of `buf` as a byte string. */
+/** The first `length` bytes of `buf` as a byte string (copied). */
 export function fromBytes(buf: Uint8Array, length: number): string {
+  if (buf instanceof Buffer) return buf.toString('latin1', 0, length);
   return Buffer.from(buf.buffer, buf.byteOffset, length).toString('latin1');
 }
 

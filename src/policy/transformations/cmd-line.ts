@@ -1,5 +1,5 @@
 import type { TransformationSpec } from '../types.js';
-import { fromBytes } from './byte-string.js';
+import { fromBytes, toCBytes } from './byte-string.js';
 
 /**
  * Port of v2 cmdLine: deletes \ " ' ^; turns runs of space , ; \t \r \n into one space; drops a
@@ -10,7 +10,7 @@ export const cmdLine: TransformationSpec = {
   transform(input) {
     const nul = input.indexOf('\0');
     const n = nul === -1 ? input.length : nul;
-    const b = Buffer.from(input, 'latin1');
+    const b = toCBytes(input);
     let d = 0;
     let space = false;
     for (let i = 0; i < n; i++) {

@@ -1,5 +1,5 @@
 import type { TransformationSpec } from '../types.js';
-import { NBSP, fromBytes, isSpace } from './byte-string.js';
+import { NBSP, fromBytes, isSpace, toCBytes } from './byte-string.js';
 
 /**
  * Port of v2 compressWhitespace: every run of C-locale whitespace or NBSP (0xA0), including a run
@@ -24,10 +24,10 @@ export const compressWhitespace: TransformationSpec = {
       }
     }
     if (!needed) return input;
-    const b = Buffer.from(input, 'latin1');
+    const b = toCBytes(input);
     let d = 0;
     let count = 0;
-    for (let i = 0; i < b.length; i++) {
+    for (let i = 0; i < input.length; i++) {
       const c = b[i]!;
       if (isSpace(c) || c === NBSP) {
         count++;

@@ -1,23 +1,26 @@
 import type { TransformationSpec } from '../types.js';
+import { fromBytes, toCBytes } from './byte-string.js';
 
 /** v2 lowercases with C tolower() in the "C" locale: only A-Z, never bytes >= 0x80. */
 export const lowercase: TransformationSpec = {
   name: 'lowercase',
   transform(input) {
+    let upper = false;
     for (let i = 0; i < input.length; i++) {
       const c = input.charCodeAt(i);
-      // String#toLowerCase would also fold latin1 letters such as 0xC0; only take it when ASCII-safe.
-      if (c >= 0x41 && c <= 0x5a) return lowerAscii(input);
+      if (c >= 0x41 && c <= 0x5a) upper = true;
+      // String#toLowerCase would also fold latin1 capitals (0xC0-0xDE); v2 leaves them alone.
+      else if (c >= 0xc0 && c <= 0xde) return lowerAsciiOnly(input);
     }
-    return input;
+    return upper ? input.toLowerCase() : input;
   },
 };
 
-function lowerAscii(input: string): string {
-  const buf = Buffer.from(input, 'latin1');
-  for (let i = 0; i < buf.length; i++) {
+function lowerAsciiOnly(input: string): string {
+  const buf = toCBytes(input);
+  for (let i = 0; i < input.length; i++) {
     const c = buf[i]!;
     if (c >= 0x41 && c <= 0x5a) buf[i] = c + 0x20;
   }
-  return buf.toString('latin1');
+  return fromBytes(buf, input.length);
 }

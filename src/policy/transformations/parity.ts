@@ -1,13 +1,13 @@
-import { fromBytes } from './byte-string.js';
+import { fromBytes, toCBytes } from './byte-string.js';
 
 /**
  * Applies `f(byte, oddParity)` to every byte, where oddParity is v2's (0x6996 >> nibble-fold) & 1
  * test: true when the byte (all 8 bits) has an odd number of set bits.
  */
 export function mapBytes(input: string, f: (x: number, odd: boolean) => number): string {
-  const b = Buffer.from(input, 'latin1');
+  const b = toCBytes(input);
   let changed = false;
-  for (let i = 0; i < b.length; i++) {
+  for (let i = 0; i < input.length; i++) {
     const x = b[i]!;
     const folded = (x ^ (x >> 4)) & 0x0f;
     const y = f(x, ((0x6996 >> folded) & 1) === 1);
@@ -16,5 +16,5 @@ export function mapBytes(input: string, f: (x: number, odd: boolean) => number):
       changed = true;
     }
   }
-  return changed ? fromBytes(b, b.length) : input;
+  return changed ? fromBytes(b, input.length) : input;
 }

@@ -1,5 +1,5 @@
 import type { TransformationSpec } from '../types.js';
-import { fromBytes } from './byte-string.js';
+import { fromBytes, toCBytes } from './byte-string.js';
 
 /** Port of v2 removeCommentsChar: deletes the markers /* *\/ <!-- --> -- and #, not the text between. */
 export const removeCommentsChar: TransformationSpec = {
@@ -8,8 +8,8 @@ export const removeCommentsChar: TransformationSpec = {
     if (input.indexOf('/*') === -1 && input.indexOf('*/') === -1 && input.indexOf('<!--') === -1 && input.indexOf('--') === -1 && input.indexOf('#') === -1) {
       return input;
     }
-    const b = Buffer.from(input, 'latin1');
-    const n = b.length;
+    const b = toCBytes(input);
+    const n = input.length;
     let i = 0;
     let d = 0;
     while (i < n) {

@@ -1,5 +1,5 @@
 import type { TransformationSpec } from '../types.js';
-import { NBSP, fromBytes, isSpace } from './byte-string.js';
+import { NBSP, fromBytes, isSpace, toCBytes } from './byte-string.js';
 
 /** Removes C-locale whitespace and the latin1 non-breaking space (0xA0), as v2 does. */
 export const removeWhitespace: TransformationSpec = {
@@ -11,9 +11,9 @@ export const removeWhitespace: TransformationSpec = {
       if (isSpace(c) || c === NBSP) break;
     }
     if (i === input.length) return input;
-    const b = Buffer.from(input, 'latin1');
+    const b = toCBytes(input);
     let d = i;
-    for (; i < b.length; i++) {
+    for (; i < input.length; i++) {
       const c = b[i]!;
       if (!(isSpace(c) || c === NBSP)) b[d++] = c;
     }

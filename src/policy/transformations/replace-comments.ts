@@ -1,5 +1,5 @@
 import type { TransformationSpec } from '../types.js';
-import { fromBytes } from './byte-string.js';
+import { fromBytes, toCBytes } from './byte-string.js';
 
 /**
  * Port of v2 replaceComments: each C comment becomes one space; an unterminated comment also
@@ -9,8 +9,8 @@ export const replaceComments: TransformationSpec = {
   name: 'replaceComments',
   transform(input) {
     if (input.indexOf('/*') === -1) return input;
-    const b = Buffer.from(input, 'latin1');
-    const n = b.length;
+    const b = toCBytes(input);
+    const n = input.length;
     let i = 0;
     let d = 0;
     let inComment = false;

@@ -37,6 +37,14 @@ describe('URLENCODED', () => {
     assert.equal(parseUrlencodedCounting('a=%zz&%g=1&c=%41', {}).invalidEncodings, 2);
   });
 
+  test('1 MB of names without values stays linear', () => {
+    const started = Date.now();
+    const r = form('a&'.repeat(500000) + 'z=1', 1000000);
+    assert.ok(Date.now() - started < 3000);
+    assert.equal(r.args.length, 500001);
+    assert.deepEqual(r.args[500000], ['z', '1']);
+  });
+
   test('1 MB body in bounded time', () => {
     const body = 'k=v%41+x&'.repeat(120000);
     const started = Date.now();

@@ -8,6 +8,7 @@ describe('lowercase', () => {
     ['SeLeCt', 'select'],
     ['\xc0\xde', '\xc0\xde', 'C locale: latin1 letters untouched'],
     ['A\0B', 'a\0b'],
+    ['AB\xc0\xdeZ', 'ab\xc0\xdez', 'ASCII lowered, latin1 capitals kept'],
   ]);
 });
 
@@ -17,6 +18,7 @@ describe('uppercase', () => {
     ['ABC', 'ABC'],
     ['SeLeCt', 'SELECT'],
     ['\xe0', '\xe0'],
+    ['ab\xff\xb5\xdfz', 'AB\xff\xb5\xdfZ', 'latin1 letters untouched (toUpperCase would leave the byte range)'],
   ]);
 });
 
