@@ -7,11 +7,10 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.js';
 import type { InspectorSet } from '../pipeline/inspection.js';
 import type { AlertSink } from '../log/alert-sink.js';
+import { formatProblem, PolicyLoadError } from '../policy/errors.js';
 import { DaemonError } from './errors.js';
 
-interface PolicyModule {
-  createInspectorSet(config: GatewayConfig, deps: { logger: Logger; alertSink: AlertSink }): InspectorSet;
-}
+type PolicyModule = typeof import('../policy/inspector.js');
 
 const INSPECTOR_MODULE = new URL(`../policy/inspector${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
@@ -29,7 +28,7 @@ async function loadPolicyModule(): Promise<PolicyModule | null> {
 
 /**
  * Returns the compiled inspectors, or null while the policy engine is not part of this build.
- * Throws `ERR_INSPECTORS_FAILED` with every load error when the rules do not load.
+ * Throws `ERR_INSPECTORS_FAILED` with every load problem when the rules do not load.
  */
 export async function buildInspectors(config: GatewayConfig, logger: Logger, alertSink: AlertSink): Promise<InspectorSet | null> {
   const mod = await loadPolicyModule();
@@ -38,16 +37,16 @@ export async function buildInspectors(config: GatewayConfig, logger: Logger, ale
     return null;
   }
   try {
-    return mod.createInspectorSet(config, { logger, alertSink });
+    return mod.createInspectorSet(config, { logger, alertSink: (alert) => alertSink.write(alert) });
   } catch (err) {
-    throw new DaemonError('ERR_INSPECTORS_FAILED', 'the policy rules failed to load', detailsOf(err), { cause: err });
+    if (err instanceof PolicyLoadError) {
+      throw new DaemonError(
+        'ERR_INSPECTORS_FAILED',
+        `the policy rules failed to load (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'})`,
+        err.problems.map(formatProblem),
+        { cause: err },
+      );
+    }
+    throw err;
   }
-}
-
-/** The engine's typed load error carries every problem; accept the common shapes without guessing text. */
-function detailsOf(err: unknown): string[] {
-  const e = err as { errors?: unknown; details?: unknown; message?: string };
-  const list = Array.isArray(e?.errors) ? e.errors : Array.isArray(e?.details) ? e.details : null;
-  if (list) return list.map((x) => (typeof x === 'string' ? x : x instanceof Error ? x.message : String((x as { message?: string })?.message ?? JSON.stringify(x))));
-  return [err instanceof Error ? err.message : String(err)];
 }

@@ -12,7 +12,7 @@ import type { GatewayConfig } from '../config/types.js';
 
 export interface AlertSink {
   /** Writes one alert as one line. Never throws: a write failure is logged, the request goes on. */
-  write(alert: Readonly<Record<string, unknown>>): void;
+  write(alert: object): void;
   /** Flushes and closes the file (no-op for the log sink). */
   close(): Promise<void>;
 }

@@ -151,6 +151,35 @@ describe('Gateway (alias runtime, real sockets)', () => {
     await gateway.stop();
   });
 
+  test('policy rules that fail to load reject the reload with every problem; the running rules stay', async () => {
+    const file = join(tmp.dir, 'rules.yaml');
+    const port = await freePort();
+    const good = configYaml({ ...base, listeners: [{ port, originPort: origins.A.port }] });
+    writeFileSync(file, good);
+    const gateway = await Gateway.start({ file }, { worker: 'single', checkAddresses: true });
+    try {
+      assert.equal(gateway.status().inspection, true, 'the policy engine is part of this build');
+      const badRules = good.replace(
+        '        services:',
+        `        policies:
+          secLang:
+            directives: |
+              SecRule ARGS "@rx a" "id:1001,phase:2,deny,nosuchaction"
+              SecRule ARGS "@nosuchop b" "id:1002,phase:2,deny"
+        services:`,
+      );
+      writeFileSync(file, badRules);
+      const result = await gateway.reload();
+      assert.equal(result.ok, false);
+      assert.match(result.errors[0]!, /^the policy rules failed to load \(2 problems\)$/);
+      assert.ok(result.errors.some((e) => e.includes('1001') || e.includes('nosuchaction')), result.errors.join('\n'));
+      assert.ok(result.errors.some((e) => e.includes('1002') || e.includes('nosuchop')), result.errors.join('\n'));
+      assert.equal((await get(port, '/still')).body, 'A /still');
+    } finally {
+      await gateway.stop();
+    }
+  });
+
   test('an invalid file at start lists every error', async () => {
     const file = join(tmp.dir, 'invalid.yaml');
     writeFileSync(file, configYaml({ ...base, listeners: [{ port: 70000, originPort: origins.A.port }], extraGatewayYaml: '  colour: blue' }));
