@@ -5,6 +5,9 @@
 
 export type FailureReason =
   | 'no-matching-rule'
+  | 'missing-host'
+  | 'client-timeout'
+  | 'upstream-invalid-response'
   | 'too-many-headers'
   | 'url-too-long'
   | 'body-too-large'
@@ -37,6 +40,9 @@ function answer(status: number, reason: FailureReason, text: string): FailureAns
 
 export const ANSWERS: Readonly<Record<FailureReason, FailureAnswer>> = Object.freeze({
   'no-matching-rule': answer(404, 'no-matching-rule', 'Not Found: no route for this host and path'),
+  'missing-host': answer(400, 'missing-host', 'Bad Request: HTTP/1.1 requires a Host header'),
+  'client-timeout': answer(408, 'client-timeout', 'Request Timeout'),
+  'upstream-invalid-response': answer(502, 'upstream-invalid-response', 'Bad Gateway: the server sent an invalid response'),
   'too-many-headers': answer(431, 'too-many-headers', 'Request Header Fields Too Large'),
   'url-too-long': answer(414, 'url-too-long', 'URI Too Long'),
   'body-too-large': answer(413, 'body-too-large', 'Content Too Large'),

@@ -29,7 +29,8 @@ export function httpServerOptions(config: GatewayConfig): ServerOptions {
     joinDuplicateHeaders: false,
     highWaterMark: limits.streamHighWaterMark,
     noDelay: true,
-    requireHostHeader: true,
+    // The pipeline answers (and logs) a missing Host itself.
+    requireHostHeader: false,
   };
 }
 

@@ -16,6 +16,11 @@ import type { Route } from './route.js';
  */
 export function checkHeadLimits(req: IncomingMessage, limits: Limits): FailureAnswer | null {
   if (req.rawHeaders.length > limits.maxHeaderCount * 2) return ANSWERS['too-many-headers'];
+  // RFC 9112 §3.2: a 1.1 request without Host is answered 400. Checked here rather than by node:http
+  // (requireHostHeader) so that it is logged like every other refusal.
+  if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {
+    return ANSWERS['missing-host'];
+  }
   // node:http decodes the request target as latin1: one char per received byte.
   if (req.url !== undefined && req.url.length > limits.maxUrlBytes) return ANSWERS['url-too-long'];
   if (limits.maxRequestBodyBytes > 0) {

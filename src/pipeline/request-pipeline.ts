@@ -61,6 +61,8 @@ export class ClientAbortedError extends Error {
 export class RequestPipeline {
   readonly limits: Limits;
   readonly connectTimeoutMs: number;
+  /** Client body inactivity before the request is abandoned (timeouts.idleMs). */
+  readonly idleMs: number;
   readonly blockPage: CompiledBlockPage;
   readonly ruleIdsHeader: string | null;
   readonly inspectors: InspectorSet | null;
@@ -76,6 +78,7 @@ export class RequestPipeline {
   constructor(config: GatewayConfig, deps: RuntimeDeps) {
     this.limits = config.gateway.limits;
     this.connectTimeoutMs = config.gateway.timeouts.connectMs;
+    this.idleMs = config.gateway.timeouts.idleMs;
     this.blockPage = new CompiledBlockPage(config.gateway.blockPage);
     this.ruleIdsHeader = config.gateway.alerts.ruleIdsHeader?.toLowerCase() ?? null;
     this.inspectors = deps.inspectors;
@@ -84,7 +87,13 @@ export class RequestPipeline {
   }
 
   handleRequest(req: IncomingMessage, res: ServerResponse, lookup: RouteLookup): void {
-    new Exchange(this, req, res).start(lookup);
+    const exchange = new Exchange(this, req, res);
+    try {
+      exchange.start(lookup);
+    } catch (err) {
+      // A bug must cost one request, never the process (this runs inside node:http's 'request' emit).
+      exchange.internalError(err);
+    }
   }
 
   handleUpgrade(req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer, lookup: RouteLookup): void {
@@ -144,8 +153,8 @@ export class RequestPipeline {
   }
 
   /** Inspection failures are bugs in the engine: log them, never take the gateway down. */
-  logEngineError(socket: object, id: string, err: unknown): void {
-    this.connectionLogger(socket).error({ id, err }, 'policy engine error');
+  logEngineError(socket: object, id: string, err: unknown, what = 'policy engine error'): void {
+    this.connectionLogger(socket).error({ id, err }, what);
   }
 
   /** Flat [name, value] list for the rule-ids header, or an empty list. */
@@ -199,6 +208,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   /** Phase 4: response head and body held back until the engine decides. */
   private heldStatus = 0;
+  private heldStatusText = '';
   private heldHeaders: string[] | null = null;
   private heldBody: Buffer[] | null = null;
   private heldBytes = 0;
@@ -258,6 +268,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     // size) then fails in node:http before anything was sent upstream.
     this.collectLimit = this.inspection === null ? 0 : this.inspection.requestBody.limit;
     this.collecting = true;
+    // A client that stops sending its body must not hold an upstream connection forever. Only while the
+    // body is being read: afterwards the upstream may legitimately take its time (upstreamHeadersMs).
+    req.setTimeout(pipeline.idleMs, this.onClientIdle);
     req.on('data', this.onRequestData);
     req.on('end', this.onRequestEnd);
     req.on('error', this.onRequestError);
@@ -313,8 +326,16 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
   };
 
+  private readonly onClientIdle = (): void => {
+    if (this.requestEnded || this.finished) return;
+    this.error = ANSWERS['client-timeout'].reason;
+    this.abandonUpstream(new ClientAbortedError('client body idle'));
+    this.req.socket.destroy();
+  };
+
   private readonly onRequestEnd = (): void => {
     this.requestEnded = true;
+    this.req.setTimeout(0);
     if (this.collecting) {
       this.collecting = false;
       this.prefixCollected(true);
@@ -412,13 +433,25 @@ class Exchange implements Dispatcher.DispatchHandler {
       }
       if (inspection.responseBodyLimit > 0) {
         this.heldStatus = statusCode;
+        this.heldStatusText = statusText;
         this.heldHeaders = headers;
         this.heldBody = [];
         return true;
       }
     }
-    this.writeResponseHead(statusCode, statusText, headers);
-    return true;
+    return this.startResponse(statusCode, statusText, headers);
+  }
+
+  /** node:http validates what undici let through (e.g. control characters in a header value). */
+  private startResponse(status: number, statusText: string, headers: string[]): boolean {
+    try {
+      this.writeResponseHead(status, statusText, headers);
+      return true;
+    } catch {
+      this.abandonUpstream(new ClientAbortedError('invalid upstream response head'));
+      this.answer(ANSWERS['upstream-invalid-response']);
+      return false;
+    }
   }
 
   private writeResponseHead(status: number, statusText: string, headers: string[]): void {
@@ -480,8 +513,9 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.enforce(decision);
       return false;
     }
-    this.writeResponseHead(this.heldStatus, '', this.heldHeaders!);
+    const headers = this.heldHeaders!;
     this.heldHeaders = null;
+    if (!this.startResponse(this.heldStatus, this.heldStatusText, headers)) return false;
     this.bytesOut += all.length;
     if (complete) {
       this.res.end(all);
@@ -526,6 +560,15 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   // ---- answers --------------------------------------------------------------------------------------
+
+  internalError(err: unknown): void {
+    this.pipeline.logEngineError(this.req.socket, this.id, err, 'pipeline error');
+    try {
+      this.answer(ANSWERS['internal-error']);
+    } catch {
+      this.res.destroy();
+    }
+  }
 
   /** A gateway-made answer (404, 413, 502, 504 …) with its reason code. */
   private answer(a: FailureAnswer): void {
