@@ -25,7 +25,59 @@ export interface Target {
   /** As written, for messages. */
   readonly text: string;
   /** XML only: the XPath selector as written ("/*", "//@*"). */
-  readonly path?: string | null;
+  readonly path: string | null;
+  /** A `!VAR:key` entry of SecRuleUpdateTarget* / ctl lists: adds exclusions, selects nothing itself. */
+  readonly exclusionOnly: boolean;
+}
+
+/**
+ * Every Target is built here so all share one hidden class: the per-request loop reads these fields
+ * for every rule, and objects of mixed shapes (spreads) made those reads megamorphic.
+ */
+export function makeTarget(
+  spec: VariableSpec,
+  count: boolean,
+  selector: KeyMatcher | null,
+  exclusions: readonly KeyMatcher[],
+  text: string,
+  path: string | null,
+  exclusionOnly: boolean,
+): Target {
+  return { spec, count, selector, exclusions, text, path, exclusionOnly };
+}
+
+/** Copy of a rule with other targets, keeping the rule object's shape (see makeTarget). */
+export function withTargets(r: Rule, targets: readonly Target[]): Rule {
+  return Object.freeze<Rule>({
+    id: r.id,
+    parentId: r.parentId,
+    phase: r.phase,
+    file: r.file,
+    line: r.line,
+    marker: r.marker,
+    targets: Object.freeze([...targets]),
+    operator: r.operator,
+    transforms: r.transforms,
+    transformIds: r.transformIds,
+    actions: r.actions,
+    flow: r.flow,
+    disruptive: r.disruptive,
+    status: r.status,
+    msg: r.msg,
+    logdata: r.logdata,
+    severity: r.severity,
+    tags: r.tags,
+    ver: r.ver,
+    rev: r.rev,
+    maturity: r.maturity,
+    accuracy: r.accuracy,
+    log: r.log,
+    auditlog: r.auditlog,
+    capture: r.capture,
+    multiMatch: r.multiMatch,
+    chain: r.chain,
+    source: r.source,
+  });
 }
 
 export interface CompiledOperator {

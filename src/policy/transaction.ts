@@ -482,7 +482,7 @@ export class Transaction implements OperatorTx {
         out = this.evalEntry(rule, spec, e, spec.name, out);
         continue;
       }
-      const coll = target.path && target.path.includes('@') ? this.xmlAttributes : spec.collection!(this);
+      const coll = spec.selectorIsPath && target.path !== null && target.path.includes('@') ? this.xmlAttributes : spec.collection!(this);
       if (coll === null) continue;
       const entries = selectEntries(coll, target, runtimeEx);
       for (const e of entries) {
@@ -591,7 +591,7 @@ export class Transaction implements OperatorTx {
   private countTarget(target: Target, runtimeEx: readonly KeyMatcher[]): number {
     const spec = target.spec;
     if (spec.kind === 'scalar') return spec.scalar!(this) === null ? 0 : 1;
-    const coll = target.path && target.path.includes('@') ? this.xmlAttributes : spec.collection!(this);
+    const coll = spec.selectorIsPath && target.path !== null && target.path.includes('@') ? this.xmlAttributes : spec.collection!(this);
     if (coll === null) return 0;
     return selectEntries(coll, target, runtimeEx).length;
   }

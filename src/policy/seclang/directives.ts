@@ -19,7 +19,7 @@ import {
   splitActions,
 } from './rule-parser.js';
 import { inRange, parseIdRange, type IdRange } from '../id-range.js';
-import type { Rule, Target } from '../rule.js';
+import { makeTarget, withTargets, type Rule, type Target } from '../rule.js';
 
 export type DirectiveHandler = (b: PolicyBuilder, d: RawDirective) => void;
 
@@ -96,7 +96,7 @@ function updateTargets(kind: 'id' | 'tag' | 'msg'): DirectiveHandler {
     b.replaceRules((r) => {
       if (!matches(r)) return r;
       found = true;
-      return { ...r, targets: mergeTargets(r.targets, added, replaced ?? null) };
+      return withTargets(r, mergeTargets(r.targets, added, replaced ?? null));
     });
     if (!found && kind === 'id') throw new Error(`${d.name}: no rule matches "${selector}"`);
   };
@@ -108,7 +108,7 @@ export function mergeTargets(current: readonly Target[], added: readonly Target[
   for (const a of added) {
     if (isExclusionOnly(a)) {
       if (a.exclusions.length === 0) out = out.filter((t) => t.spec !== a.spec);
-      else out = out.map((t) => (t.spec === a.spec ? { ...t, exclusions: [...t.exclusions, ...a.exclusions] } : t));
+      else out = out.map((t) => (t.spec === a.spec ? makeTarget(t.spec, t.count, t.selector, [...t.exclusions, ...a.exclusions], t.text, t.path, false) : t));
     } else {
       out.push(a);
     }

@@ -7,7 +7,7 @@ import { getOperator } from '../operators/index.js';
 import { getAction } from '../actions/index.js';
 import type { ActionContext, RuleDraft } from '../actions/action-spec.js';
 import { compileMacro, constantMacro } from '../macro.js';
-import type { CompiledOperator, Disruptive, KeyMatcher, Rule, Target } from '../rule.js';
+import { makeTarget, type CompiledOperator, type Disruptive, type KeyMatcher, type Rule, type Target } from '../rule.js';
 import type { LoadContext, TransformationSpec } from '../types.js';
 
 // ------------------------------------------------------------------------------------------------
@@ -86,19 +86,22 @@ export function parseTargets(text: string): Target[] {
   for (const t of included) {
     const ex = excluded.filter((e) => e.name === t.spec.name);
     if (ex.some((e) => e.matcher === null)) continue; // `!ARGS` removes ARGS entirely
-    out.push({ ...t, exclusions: ex.map((e) => e.matcher!) });
+    out.push(makeTarget(t.spec, t.count, t.selector, ex.map((e) => e.matcher!), t.text, t.path, false));
   }
   // A list of only exclusions (SecRuleUpdateTargetById 1 "!ARGS:x") is represented by exclusion-only targets.
+  const seen = new Set<string>();
   for (const e of excluded) {
-    if (!included.some((t) => t.spec.name === e.name)) {
-      out.push({ spec: getVariable(e.name)!, count: false, selector: null, exclusions: e.matcher ? [e.matcher] : [], text: `!${e.name}`, exclusionOnly: true } as Target);
-    }
+    if (included.some((t) => t.spec.name === e.name) || seen.has(e.name)) continue;
+    seen.add(e.name);
+    const matchers = excluded.filter((x) => x.name === e.name);
+    const all = matchers.some((x) => x.matcher === null);
+    out.push(makeTarget(getVariable(e.name)!, false, null, all ? [] : matchers.map((x) => x.matcher!), `!${e.name}`, null, true));
   }
   return out;
 }
 
 export function isExclusionOnly(t: Target): boolean {
-  return (t as Target & { exclusionOnly?: boolean }).exclusionOnly === true;
+  return t.exclusionOnly;
 }
 
 function compileKeyRegex(src: string): RegExp {

@@ -38,7 +38,19 @@ const all: VariableSpec[] = [
   ...environmentVariables,
 ];
 
-export const variables: ReadonlyMap<string, VariableSpec> = new Map(all.map((v) => [v.name, v]));
+/** One object shape for every spec: the evaluation loop reads these fields per rule and target. */
+function normalized(v: VariableSpec): VariableSpec {
+  return {
+    name: v.name,
+    kind: v.kind,
+    cacheable: v.cacheable,
+    selectorIsPath: v.selectorIsPath === true,
+    scalar: v.scalar,
+    collection: v.collection,
+  };
+}
+
+export const variables: ReadonlyMap<string, VariableSpec> = new Map(all.map((v) => [v.name, normalized(v)]));
 
 export function getVariable(name: string): VariableSpec | undefined {
   return variables.get(name.toUpperCase());
