@@ -338,11 +338,10 @@ function run(body: string, naming: V2Naming): void {
         topDone = afterValue(stack);
         continue;
       }
-      if (c === 0x2f) throw lexical('probable comment found in input text, comments are not enabled.');
-      throw parse('invalid object key (must be a string)');
+      lexThenFail(lx, 'invalid object key (must be a string)');
     }
     if (ctx === Ctx.MapColon) {
-      if (c !== 0x3a) throw parse("object key and value must be separated by a colon (':')");
+      if (c !== 0x3a) lexThenFail(lx, "object key and value must be separated by a colon (':')");
       lx.pos++;
       stack[stack.length - 1] = Ctx.MapNeedValue;
       continue;
@@ -360,7 +359,7 @@ function run(body: string, naming: V2Naming): void {
         topDone = afterValue(stack);
         continue;
       }
-      throw parse("after key and value, inside map, I expect ',' or '}'");
+      lexThenFail(lx, "after key and value, inside map, I expect ',' or '}'");
     }
     if (ctx === Ctx.ArrayAfterValue) {
       if (c === 0x2c) {
@@ -375,7 +374,7 @@ function run(body: string, naming: V2Naming): void {
         topDone = afterValue(stack);
         continue;
       }
-      throw parse("after array element, I expect ',' or ']'");
+      lexThenFail(lx, "after array element, I expect ',' or ']'");
     }
     if (ctx === Ctx.ArrayStart && c === 0x5d) {
       lx.pos++;
@@ -390,6 +389,20 @@ function run(body: string, naming: V2Naming): void {
     const done = readValue(lx, stack, naming);
     if (done) topDone = afterValue(stack);
   }
+}
+
+/**
+ * yajl lexes the next token before checking the grammar, so a lexically bad token reports its
+ * lexical error; only a well-formed token in the wrong place gets `grammarError`.
+ */
+function lexThenFail(lx: Lexer, grammarError: string): never {
+  const c = lx.peek();
+  if (c === 0x22) lx.string();
+  else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) lx.number();
+  else if (c === 0x74 || c === 0x66 || c === 0x6e) lx.literal();
+  else if (c === 0x2f) throw lexical('probable comment found in input text, comments are not enabled.');
+  else if (c !== 0x7b && c !== 0x7d && c !== 0x5b && c !== 0x5d && c !== 0x2c && c !== 0x3a) throw lexical('invalid char in json text.');
+  throw parse(grammarError);
 }
 
 /** After a complete value: true when it completed the top-level value. */

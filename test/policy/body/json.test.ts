@@ -51,7 +51,7 @@ describe('JSON: string decoding as yajl', () => {
 });
 
 describe('JSON: errors keep the arguments already added', () => {
-  const rows: Array<[body: string, error: string, args: Array<[string, string]>]> = [
+  const rows: Array<[body: string, error: string, args: Array<[string, string]>, why?: string]> = [
     ['{"a":1,}', 'JSON parsing error: parse error: invalid object key (must be a string)', [['a', '1']]],
     ['{"a":1', 'JSON parser error: parse error: premature EOF', [['a', '1']]],
     ['{"a":', 'JSON parser error: parse error: premature EOF', []],
@@ -59,7 +59,10 @@ describe('JSON: errors keep the arguments already added', () => {
     ['{"a" 1}', "JSON parsing error: parse error: object key and value must be separated by a colon (':')", []],
     ['{"a":1 "b":2}', "JSON parsing error: parse error: after key and value, inside map, I expect ',' or '}'", [['a', '1']]],
     ['[1 2]', "JSON parsing error: parse error: after array element, I expect ',' or ']'", [['array.array', '1']]],
-    ['{a:1}', 'JSON parsing error: parse error: invalid object key (must be a string)', []],
+    ['{a:1}', 'JSON parsing error: lexical error: invalid char in json text.', [], 'yajl lexes before it checks the grammar'],
+    ['{1:1}', 'JSON parsing error: parse error: invalid object key (must be a string)', []],
+    ['[1 "\\q"]', "JSON parsing error: lexical error: inside a string, '\\' occurs before a character which it may not.", [['array.array', '1']]],
+    ['[1x]', 'JSON parsing error: lexical error: invalid char in json text.', [['array.array', '1']]],
     ['{"a":tru}', 'JSON parsing error: lexical error: invalid string in json text.', []],
     ['{"a":-}', 'JSON parsing error: lexical error: malformed number, a digit is required after the minus sign.', []],
     ['{"a":1.}', 'JSON parsing error: lexical error: malformed number, a digit is required after the decimal point.', []],
@@ -74,8 +77,8 @@ describe('JSON: errors keep the arguments already added', () => {
     ['[]]', 'JSON parsing error: parse error: trailing garbage', []],
     ['{"a":"open', 'JSON parser error: parse error: premature EOF', []],
   ];
-  for (const [body, error, args] of rows) {
-    test(body, () => {
+  for (const [body, error, args, why] of rows) {
+    test(why ? `${body} — ${why}` : body, () => {
       const r = json(body);
       assert.equal(r.error, error);
       assert.deepEqual(r.args, args);

@@ -98,3 +98,38 @@ describe('every transformation on hostile input', () => {
     }
   });
 });
+
+describe('every byte 0x00-0xFF', () => {
+  const t = (name: string, input: string) => getTransformation(name)!.transform(input);
+  const bytes = (s: string) => Array.from(s, (ch) => ch.charCodeAt(0));
+
+  test('lowercase and uppercase touch only ASCII letters', () => {
+    assert.deepEqual(bytes(t('lowercase', ALL_BYTES)), bytes(ALL_BYTES).map((b) => (b >= 0x41 && b <= 0x5a ? b + 32 : b)));
+    assert.deepEqual(bytes(t('uppercase', ALL_BYTES)), bytes(ALL_BYTES).map((b) => (b >= 0x61 && b <= 0x7a ? b - 32 : b)));
+  });
+
+  test('removeWhitespace drops exactly \\t \\n \\v \\f \\r space and NBSP', () => {
+    const dropped = new Set([0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0]);
+    assert.deepEqual(bytes(t('removeWhitespace', ALL_BYTES)), bytes(ALL_BYTES).filter((b) => !dropped.has(b)));
+  });
+
+  test('removeNulls / replaceNulls / parityZero7bit', () => {
+    assert.equal(t('removeNulls', ALL_BYTES), ALL_BYTES.slice(1));
+    assert.equal(t('replaceNulls', ALL_BYTES), ' ' + ALL_BYTES.slice(1));
+    assert.deepEqual(bytes(t('parityZero7bit', ALL_BYTES)), bytes(ALL_BYTES).map((b) => b & 0x7f));
+  });
+
+  test('decoders leave bytes without escape characters alone', () => {
+    const plain = ALL_BYTES.replace(/[%+&\\\0]/g, '');
+    for (const name of ['urlDecode', 'urlDecodeUni', 'htmlEntityDecode', 'jsDecode', 'cssDecode', 'escapeSeqDecode']) {
+      assert.equal(t(name, plain), plain, name);
+    }
+  });
+
+  test('utf8toUnicode keeps ASCII and turns each 2-byte sequence into %uXXXX', () => {
+    for (let cp = 0x80; cp < 0x800; cp += 0x3f) {
+      const enc = Buffer.from(String.fromCodePoint(cp), 'utf8').toString('latin1');
+      assert.equal(t('utf8toUnicode', 'a' + enc + 'b'), `a%u${cp.toString(16).padStart(4, '0')}b`);
+    }
+  });
+});
