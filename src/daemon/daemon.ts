@@ -4,7 +4,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { GatewayConfig } from '../config/types.js';
-import { openControlSocket } from './control-socket.js';
+import { openControlSocket, type ControlServer } from './control-socket.js';
 import { controlHandler, reloadReply } from './control-commands.js';
 import { errorLines } from './errors.js';
 import { Gateway, loadGatewayConfig, type GatewayOptions } from './gateway.js';
@@ -24,6 +24,11 @@ export interface RunDaemonOptions {
   readonly onReady?: (handle: { stop(): void; config: GatewayConfig }) => void;
   /** Signals are left alone (the demo handles Ctrl-C for its origin and the gateway together). */
   readonly installSignals?: boolean;
+  /**
+   * Serve even when the control socket cannot be created (the demo: a newcomer running `npm start`
+   * as a normal user cannot create /run/portcullis; SIGHUP still reloads).
+   */
+  readonly controlSocketOptional?: boolean;
 }
 
 export async function runDaemon(configFile: string, io: DaemonIo, options: RunDaemonOptions = {}): Promise<number> {
@@ -52,7 +57,7 @@ async function runSingle(config: GatewayConfig, io: DaemonIo, options: RunDaemon
     return 1;
   }
   const log = gateway.logger.child({ component: 'daemon' });
-  let control;
+  let control: ControlServer | null = null;
   try {
     control = await openControlSocket(
       config.gateway.control.socket,
@@ -67,8 +72,11 @@ async function runSingle(config: GatewayConfig, io: DaemonIo, options: RunDaemon
     );
   } catch (err) {
     for (const line of errorLines(err)) io.stderr.write(`${line}\n`);
-    await gateway.stop();
-    return 1;
+    if (!options.controlSocketOptional) {
+      await gateway.stop();
+      return 1;
+    }
+    io.stderr.write('continuing without a control socket: `portcullis reload` and `status` will not reach this gateway (set gateway.control.socket or PORTCULLIS_CONTROL to a writable path)\n');
   }
 
   let resolveStop!: () => void;
@@ -80,10 +88,10 @@ async function runSingle(config: GatewayConfig, io: DaemonIo, options: RunDaemon
           onReload: () => void gateway.reload(),
           onStop: () => resolveStop(),
         });
-  log.info({ controlSocket: control.path, pid: process.pid }, 'daemon ready');
+  log.info({ controlSocket: control?.path ?? null }, 'daemon ready');
   options.onReady?.({ stop: resolveStop, config: gateway.config });
   await stopRequested;
-  await control.close();
+  await control?.close();
   await gateway.stop();
   uninstall();
   return 0;

@@ -7,8 +7,10 @@ export const demoCommand: CliCommand = {
   summary: 'run a demo origin and the gateway in front of it (what `npm start` runs)',
   help: `Usage: portcullis demo [-c FILE]
 
-Starts a small demo origin on 127.0.0.1:8081 and the gateway on the configuration (by default
-config/portcullis.yaml, which proxies 127.0.0.1:8080 to it), then prints what to try. Ctrl-C stops both.
+Starts a small demo origin where the configuration sends traffic (its first outbound rule to a
+loopback address) and the gateway in front of it, then prints what to try. With the default
+config/portcullis.yaml: the origin on 127.0.0.1:8081, the gateway on 127.0.0.1:8080.
+Ctrl-C stops both.
 
 Options:
   -c, --config FILE   configuration (default: $PORTCULLIS_CONFIG or config/portcullis.yaml)
