@@ -166,6 +166,10 @@ export class RequestPipeline {
 
 const NO_HEADERS: readonly string[] = Object.freeze([]);
 
+function uncorkResponse(res: ServerResponse): void {
+  res.uncork();
+}
+
 const enum Upstream {
   None,
   Dispatched,
@@ -474,6 +478,10 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (ids.length > 0) out.push(ids[0]!, ids[1]!);
     if (!this.requestEnded) out.push('connection', 'close');
     this.res.writeHead(status, statusText, out);
+    // undici usually delivers head, body and end in one parser pass: corking until the next tick sends
+    // them in one writev instead of a write for the head and another for the body.
+    this.res.cork();
+    process.nextTick(uncorkResponse, this.res);
   }
 
   onData(chunk: Buffer): boolean {
