@@ -85,7 +85,7 @@ function toUtf8Document(body: string): string {
     const text = new TextDecoder(le ? 'utf-16le' : 'utf-16be').decode(Buffer.from(body.slice(2), 'latin1'));
     return Buffer.from(text, 'utf8').toString('latin1');
   }
-  let doc = body.startsWith('\xef\xbb\xbf') ? body.slice(3) : body;
+  const doc = body.startsWith('\xef\xbb\xbf') ? body.slice(3) : body;
   const decl = /^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(doc.slice(0, 200));
   const encoding = decl?.[1]?.toLowerCase();
   if (encoding !== undefined && /^(iso-8859-1|iso8859-1|latin1|latin-1|us-ascii|ascii|windows-1252|cp1252)$/.test(encoding)) {
