@@ -14,7 +14,8 @@
 # statements lossily (see docs/BRIDGE.md). The renderer is the source of truth: re-run `bridge.sh up`
 # with the same configuration at boot (the daemon does this itself when it starts in bridge mode).
 set -euo pipefail
-. "$(dirname "$0")/render-bridge-rules.sh"
+# the renderer (src/platform/render-cli.ts) is the source of truth for the rules
+render() { node "$(dirname "$0")/../scripts/render-bridge-rules.mjs" "$@"; }
 STATE_DIR=${PORTCULLIS_STATE_DIR:-/run/portcullis}
 export PORTCULLIS_SYSCTL_SAVE=$STATE_DIR/bridge.sysctl
 

@@ -8,7 +8,8 @@
 #
 # FLAGS as for bridge.sh (--servers, --ports, --table …). A `portcullis reload` re-fills the sets too.
 set -euo pipefail
-. "$(dirname "$0")/render-bridge-rules.sh"
+# the renderer (src/platform/render-cli.ts) is the source of truth for the rules
+render() { node "$(dirname "$0")/../scripts/render-bridge-rules.mjs" "$@"; }
 
 usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ $# -ge 1 ] || usage
