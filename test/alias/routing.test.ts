@@ -128,3 +128,55 @@ describe('alias runtime routing over HTTP', () => {
     assert.equal(line.error, null);
   });
 });
+
+describe('alias runtime construction and shutdown', () => {
+  test('a port that is TLS for one service and plain for another is refused with a stable code', async () => {
+    const { createTestPki } = await import('../helpers/certs.js');
+    const { certificate } = await import('../pipeline/config-builder.js');
+    const pki = createTestPki();
+    try {
+      const vip = alias('vip1');
+      const cert = certificate('c', pki.server('c', ['c.test']), ['c.test']);
+      const a = service('a', [reverseProxy(vip, 8443, [outbound({ priority: 10, serverPort: 1 })], cert)]);
+      const b = service('b', [reverseProxy(vip, 8443, [outbound({ priority: 20, serverPort: 1 })])]);
+      const config = gatewayConfig([site('s', [serverGroup('g', [a, b])])], { aliases: [vip] });
+      const { logger } = (await import('../pipeline/harness.js')).captureLogs();
+      assert.throws(() => createAliasRuntime(config, { logger, inspectors: null }),
+        (err: Error & { code?: string }) => err.code === 'LISTENER_TLS_CONFLICT' && /8443/.test(err.message));
+    } finally {
+      pki.cleanup();
+    }
+  });
+
+  test('close() waits for in-flight requests, and aborts them when the grace period runs out', async () => {
+    const { startOrigin } = await import('../pipeline/harness.js');
+    const slow = await startOrigin((req, res) => {
+      setTimeout(() => res.end(`slow ${req.url}`), req.url === '/slow' ? 300 : 3000);
+    });
+    const vip = alias('vip1');
+    const config = gatewayConfig([site('s', [serverGroup('g', [service('w', [reverseProxy(vip, 8080,
+      [outbound({ priority: 10, serverPort: slow.port })])])])])], { aliases: [vip] });
+    const gw = await startGateway(createAliasRuntime, config);
+    try {
+      const pending = get(gw.port(8080), '/slow', { host: 'x' });
+      await eventually(() => gw.runtime.inFlight() === 1);
+      const started = Date.now();
+      await gw.runtime.close(5000);
+      assert.ok(Date.now() - started >= 200, 'close waited for the request');
+      assert.equal((await pending).body, 'slow /slow');
+
+      const gw2 = await startGateway(createAliasRuntime, config);
+      const stuck = get(gw2.port(8080), '/stuck', { host: 'x' }).then((r) => r.status, () => 0);
+      await eventually(() => gw2.runtime.inFlight() === 1);
+      const t0 = Date.now();
+      await gw2.runtime.close(100);
+      assert.ok(Date.now() - t0 < 1500, 'close gave up after the grace period');
+      assert.notEqual(await stuck, 200);
+      await eventually(() => gw2.runtime.inFlight() === 0);
+      await gw2.close();
+    } finally {
+      await gw.close();
+      await slow.close();
+    }
+  });
+});
