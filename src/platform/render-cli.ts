@@ -1,7 +1,8 @@
 /**
  * Prints the bridge interception for an operator, from a configuration file or from flags. Used by
- * iptables/bridge.sh and iptables/bypass.sh (through scripts/render-bridge-rules.mjs); the daemon applies the same rendering itself through
- * nft-apply.ts. Nothing here changes the system: it only reads the bridge's MAC when none is given.
+ * iptables/bridge.sh and iptables/bypass.sh (through scripts/render-bridge-rules.mjs); the daemon
+ * applies the same rendering itself through nft-apply.ts. Nothing here changes the system: it only
+ * reads the bridge's MAC when none is given.
  *
  *   render-cli ruleset|teardown|script-up|script-down|elements|input [-c FILE] [flags]
  *

@@ -191,6 +191,34 @@ export function openTransparentListener(address: string, port: number, opts: Tra
 }
 
 /**
+ * Makes `server` (net.Server, http.Server, https.Server, tls.Server) listen on a new IP_TRANSPARENT
+ * socket for `target`; resolves once it listens. This is the shape of the daemon's listener hook
+ * (src/daemon/listener-registry.ts `TransparentListenerOpener`): pass
+ * `(server, spec) => listenTransparent(server, spec, { reusePort: workers > 1 })`.
+ * @throws PlatformError (see openTransparentListener), or the server's own 'error'
+ */
+export function listenTransparent(
+  server: net.Server,
+  target: { readonly address: string; readonly port: number },
+  opts: TransparentListenerOptions = {},
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const fd = openTransparentListener(target.address, target.port, opts);
+    const onError = (err: Error): void => {
+      server.off('listening', onListening);
+      reject(err);
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen({ fd });
+  });
+}
+
+/**
  * Closes an fd that was NOT handed to Node (an fd given to net.Server/net.Socket belongs to Node).
  */
 export function closeUnusedFd(fd: number): void {

@@ -19,6 +19,7 @@ import { PlatformError } from '../../src/platform/platform-errors.js';
 import {
   closeUnusedFd,
   connectTransparent,
+  listenTransparent,
   openTransparentListener,
   transparentConnector,
 } from '../../src/platform/transparent-socket.js';
@@ -127,6 +128,17 @@ describe('openTransparentListener', { skip }, () => {
     assert.throws(() => openTransparentListener('127.0.0.1', port), (e) => assertPlatformError(e, 'ERR_TRANSPARENT_SOCKET', 'EADDRINUSE'));
     a.close();
     b.close();
+  });
+
+  it('listenTransparent: the daemon hook shape, with http.Server; errors reject', async () => {
+    const server = http.createServer((req, res) => res.end(`${req.socket.localAddress}:${req.socket.localPort}`));
+    await listenTransparent(server, { address: '127.0.0.1', port: 0 });
+    const port = (server.address() as net.AddressInfo).port;
+    const res = await fetch(`http://127.0.0.1:${port}/`);
+    assert.equal(await res.text(), `127.0.0.1:${port}`);
+    const second = http.createServer();
+    await assert.rejects(listenTransparent(second, { address: '127.0.0.1', port }), (e) => assertPlatformError(e, 'ERR_TRANSPARENT_SOCKET', 'EADDRINUSE'));
+    server.close();
   });
 
   it('rejects bad input with a typed error', () => {
