@@ -31,10 +31,11 @@ describe('bridge interception in the netns lab (Design B)', { skip: labSkip() },
   let applied: AppliedBridgeRules | null = null;
   let proxy: LabProcess | null = null;
 
-  const startProxy = async (): Promise<LabProcess> => {
+  const startProxy = async (env: Record<string, string> = {}): Promise<LabProcess> => {
     proxy = await lab.start('gw', [process.execPath, '--import', 'tsx', proxyFixture], {
       PROXY_CERT_DIR: join(lab.runDir, 'certs'),
       PROXY_V6: '1',
+      ...env,
     });
     return proxy;
   };
@@ -178,5 +179,30 @@ describe('bridge interception in the netns lab (Design B)', { skip: labSkip() },
     assert.equal(lab.exec('gw', ['sysctl', '-n', 'net.bridge.bridge-nf-call-iptables']).stdout.trim(), '0', 'sysctl restored');
     await removeBridgeRules(input, gw); // idempotent
     assert.equal(lab.curlJson<ServerView>('http://10.20.0.10/after-removal')?.url, '/after-removal');
+  });
+
+  it('design A (TPROXY to daemon ports, fails closed): intercepted with the client address; no daemon = black hole; removal restores bridging', async () => {
+    const a: BridgeRulesetInput = { ...input, design: 'A', failure: 'closed', protectedV6: [], tproxyPorts: { 80: 15080, 443: 15443 } };
+    const appliedA = await applyBridgeRules(a, gw);
+    applied = appliedA;
+    input = a;
+    assert.equal(lab.exec('gw', ['sysctl', '-n', 'net.bridge.bridge-nf-call-iptables']).stdout.trim(), '0', 'br_netfilter off for design A');
+    await startProxy({ PROXY_HTTP_PORT: '15080', PROXY_TLS_PORT: '15443', PROXY_V6: '0' });
+    const seen = lab.curlJson<ServerView>('http://10.20.0.10/design-a');
+    const tlsSeen = lab.curlJson<ServerView>('https://10.20.0.10/design-a-tls');
+    assert.equal(seen?.url, '/design-a');
+    assert.equal(tlsSeen?.server, 'https-443');
+    const { handled } = proxyView();
+    const plain = handled.find((h) => h.origDst === '10.20.0.10:80');
+    assert.ok(plain, JSON.stringify(handled));
+    assert.equal(plain.upstreamLocal, seen.sawPeer, 'the server saw the proxy upstream, sourced from the client address');
+    assert.equal(host(seen.sawPeer), '10.10.0.2');
+    assert.equal(lab.curlJson<ServerView>('http://10.20.0.10:8080/a-other')?.server, 'http-8080', 'other ports bridged');
+    await proxy!.stop('SIGKILL');
+    assert.equal(lab.curlJson('http://10.20.0.10/design-a-down', 1), null, 'design A fails closed');
+    await removeBridgeRules(a, { ...gw, restoreSysctls: appliedA.previousSysctls });
+    applied = null;
+    assert.deepEqual(await inspectBridgeRules(a, gw), { tables: [], ipRules: [], routes: [] });
+    assert.equal(lab.curlJson<ServerView>('http://10.20.0.10/after-a')?.url, '/after-a');
   });
 });
