@@ -63,6 +63,8 @@ export function relayUpgrade(pipeline: RequestPipeline, req: IncomingMessage, cl
     if (finished) return;
     finished = true;
     pipeline.tunnels.delete(tunnel);
+    // The client is gone: a connect still in progress (or an open tunnel) has nobody left to serve.
+    upstream?.destroy();
     const bytesIn = upstream === null ? 0 : upstream.bytesWritten;
     const bytesOut = upstream === null ? 0 : upstream.bytesRead;
     const durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
@@ -81,6 +83,10 @@ export function relayUpgrade(pipeline: RequestPipeline, req: IncomingMessage, cl
     });
     pipeline.leave();
   };
+  if (client.destroyed) {
+    finish();
+    return;
+  }
   client.once('close', finish);
   client.on('error', () => {
     if (error === null) error = 'client-aborted';

@@ -70,6 +70,17 @@ describe('WebSocket relay', () => {
     assert.deepEqual(inspector.recorded.at(-1)!.calls, ['requestHeaders', 'requestBodyDone', 'end']);
   });
 
+  test('the origin closing the WebSocket closes the client side and ends the tunnel', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${gw.port(8080)}/origin-closes`, { headers: { host: 'chat.test' } });
+    await once(ws, 'open');
+    const serverSide = [...wss.clients].at(-1)!;
+    serverSide.close(4001, 'bye');
+    const [code, reason] = await once(ws, 'close') as [number, Buffer];
+    assert.equal(code, 4001);
+    assert.equal(reason.toString(), 'bye');
+    await eventually(() => gw.runtime.inFlight() === 0);
+  });
+
   test('wss: TLS-terminated upgrade relayed to a plain origin', async () => {
     const ws = new WebSocket(`wss://127.0.0.1:${tlsGw.port(8443)}/secure`, { ca: pki.ca.cert,
       headers: { host: 'ws.example.com' }, ...({ servername: 'ws.example.com' } as object) });
