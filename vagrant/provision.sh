@@ -20,7 +20,8 @@ if_by_mac() {
 export DEBIAN_FRONTEND=noninteractive
 PKGS="iproute2 curl python3 openssl"
 case "$ROLE" in
-  gateway) PKGS="$PKGS nftables bridge-utils tcpdump nodejs npm" ;;
+  # Portcullis itself needs Node >= 20.18.1 (Debian 12 ships 18): see vagrant/README.md
+  gateway) PKGS="$PKGS nftables tcpdump" ;;
   server) PKGS="$PKGS nodejs" ;;
 esac
 apt-get update -qq

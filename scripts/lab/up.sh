@@ -12,7 +12,7 @@ set -euo pipefail
 START_SERVER=${START_SERVER:-1}
 
 for ns in $LAB_NAMESPACES; do
-  ip netns list | grep -qw "^$ns" && die "namespace $ns exists already: run LAB_PREFIX=$LAB_PREFIX $LAB_DIR/down.sh first"
+  ip netns list | awk '{print $1}' | grep -qx "$ns" && die "namespace $ns exists already: run LAB_PREFIX=$LAB_PREFIX $LAB_DIR/down.sh first"
 done
 up_done=0
 cleanup_on_failure() { [ "$up_done" = 1 ] || { log "up failed, cleaning up"; "$LAB_DIR/down.sh" >/dev/null 2>&1 || true; }; }
