@@ -31,12 +31,20 @@ const RESPONSE_HOP_BY_HOP: ReadonlySet<string> = new Set([
   'upgrade',
 ]);
 
+/**
+ * Every Proxy-* header concerns the proxy hop. A bare `Proxy:` header is not standard but CGI-style servers
+ * turn it into HTTP_PROXY ("httpoxy"), so it never travels upstream either.
+ */
+function isProxyHeader(lowerName: string): boolean {
+  return lowerName.charCodeAt(0) === 112 /* p */ && (lowerName === 'proxy' || lowerName.startsWith('proxy-'));
+}
+
 export function isRequestHopByHop(lowerName: string): boolean {
-  return REQUEST_HOP_BY_HOP.has(lowerName);
+  return REQUEST_HOP_BY_HOP.has(lowerName) || isProxyHeader(lowerName);
 }
 
 export function isResponseHopByHop(lowerName: string): boolean {
-  return RESPONSE_HOP_BY_HOP.has(lowerName);
+  return RESPONSE_HOP_BY_HOP.has(lowerName) || isProxyHeader(lowerName);
 }
 
 /**

@@ -87,10 +87,10 @@ describe('forwarded headers and hop-by-hop removal through the gateway', () => {
   test('hop-by-hop request headers and Connection-nominated headers are removed', async () => {
     const raw = await rawExchange(untrustedGw.port(8080), 'GET /hop HTTP/1.1\r\nHost: site.test\r\n'
       + 'Connection: close, X-Secret\r\nKeep-Alive: timeout=5\r\nX-Secret: s3cr3t\r\nProxy-Authorization: Basic eA==\r\n'
-      + 'TE: trailers\r\nTrailer: X-T\r\nUpgrade: h2c\r\nX-Kept: yes\r\n\r\n');
+      + 'TE: trailers\r\nTrailer: X-T\r\nUpgrade: h2c\r\nProxy: http://evil.test\r\nProxy-Foo: 1\r\nX-Kept: yes\r\n\r\n');
     assert.match(raw, /^HTTP\/1\.1 200/);
     const seen = origin.seen.find((s) => s.url === '/hop')!;
-    for (const name of ['x-secret', 'keep-alive', 'proxy-authorization', 'te', 'trailer', 'upgrade']) {
+    for (const name of ['x-secret', 'keep-alive', 'proxy-authorization', 'te', 'trailer', 'upgrade', 'proxy', 'proxy-foo']) {
       assert.equal(seen.headers[name], undefined, name);
     }
     assert.notEqual(seen.headers.connection, 'close, X-Secret');
