@@ -198,3 +198,43 @@ describe('encrypt to the server', () => {
     assert.equal(res.body, 'secure origin saw /lenient/y');
   });
 });
+
+describe('client certificates on a listener shared with a service that needs none', () => {
+  let pki: TestPki;
+  let origin: Awaited<ReturnType<typeof startEchoOrigin>>;
+  let gw: Gateway;
+
+  before(async () => {
+    pki = createTestPki();
+    origin = await startEchoOrigin('o');
+    const vip = alias('vip1');
+    const adminCert = certificate('admin', pki.server('admin', ['admin.example.com']), ['admin.example.com']);
+    const wwwCert = certificate('www', pki.server('www', ['www.example.com']), ['www.example.com']);
+    const admin = service('admin', [reverseProxy(vip, 8443, [outbound({ priority: 10, host: 'admin.example.com', serverPort: origin.port })], adminCert)],
+      { clientAuth: clientAuth(pki.ca) });
+    const www = service('www', [reverseProxy(vip, 8443, [outbound({ priority: 20, host: 'www.example.com', serverPort: origin.port })], wwwCert)]);
+    gw = await startGateway(createAliasRuntime, gatewayConfig([site('s', [serverGroup('g', [admin, www])])], { aliases: [vip] }));
+  });
+  after(async () => {
+    await gw.close();
+    await origin.close();
+    pki.cleanup();
+  });
+
+  test('the listener asks for a certificate but lets the handshake through', () => {
+    const tls = gw.runtime.listeners[0]!.tls!;
+    assert.equal(tls.requestCert, true);
+    assert.equal(tls.rejectUnauthorized, false);
+  });
+
+  test('the service that requires one answers 403 without it, 200 with it; the other serves everyone', async () => {
+    const without = await httpsGet(gw.port(8443), { servername: 'admin.example.com', ca: pki.ca.cert });
+    assert.equal(without.status, 403);
+    assert.match(without.body, /client certificate required/);
+    const withCert = await httpsGet(gw.port(8443), { servername: 'admin.example.com', ca: pki.ca.cert, client: pki.client('bob') });
+    assert.equal(withCert.status, 200);
+    const www = await httpsGet(gw.port(8443), { servername: 'www.example.com', ca: pki.ca.cert });
+    assert.equal(www.status, 200);
+    assert.equal(www.peer.subject.CN, 'www.example.com');
+  });
+});
