@@ -155,7 +155,7 @@ export class Gateway {
     } catch (err) {
       if (generation) await retire(generation, 0);
       for (const line of errorLines(err)) root.logger.error(line);
-      await root.flush();
+      await root.close();
       throw err;
     }
     const gateway = new Gateway(options, root, registry, generation);
@@ -268,7 +268,7 @@ export class Gateway {
       ...[...this.#retiring].map((g) => retire(g, graceMs)),
     ]);
     this.#log.info('stopped');
-    await this.#root.flush();
+    await this.#root.close();
   }
 }
 

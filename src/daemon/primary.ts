@@ -48,6 +48,7 @@ export async function runPrimary(initial: GatewayConfig, io: DaemonIo, options: 
     checkAliasAddresses(initial);
   } catch (err) {
     for (const line of errorLines(err)) io.stderr.write(`${line}\n`);
+    await root.close();
     return 1;
   }
   if (options.runtimeFactory) log.warn('a runtime override applies to one-process mode only; workers run the configured mode');
@@ -139,6 +140,7 @@ export async function runPrimary(initial: GatewayConfig, io: DaemonIo, options: 
     stopping = true;
     for (const line of dedupe(startErrors)) io.stderr.write(`${line}\n`);
     await stopWorkers(0);
+    await root.close();
     return 1;
   }
 
@@ -253,6 +255,7 @@ export async function runPrimary(initial: GatewayConfig, io: DaemonIo, options: 
     for (const line of errorLines(err)) io.stderr.write(`${line}\n`);
     stopping = true;
     await stopWorkers(0);
+    await root.close();
     return 1;
   }
 
@@ -270,7 +273,7 @@ export async function runPrimary(initial: GatewayConfig, io: DaemonIo, options: 
   await stopWorkers(config.gateway.timeouts.shutdownGraceMs);
   log.info('stopped');
   uninstall();
-  await root.flush();
+  await root.close();
   return 0;
 }
 

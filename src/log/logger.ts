@@ -25,17 +25,21 @@ export interface RootLogger {
   setLevel(level: LogLevel): void;
   /** Writes out buffered lines (the destination is asynchronous). */
   flush(): Promise<void>;
+  /** Flushes and closes a log file (stdout and a given destination stay open). Log nothing after it. */
+  close(): Promise<void>;
 }
 
 export function createRootLogger(config: GatewayConfig, options: RootLoggerOptions): RootLogger {
   const file = config.gateway.log.file;
   let destination: DestinationStream;
+  let ownFile: ReturnType<typeof pino.destination> | null = null;
   if (options.destination) {
     destination = options.destination;
   } else if (file !== null) {
     mkdirSync(dirname(file), { recursive: true });
     // Appending with O_APPEND keeps lines from several workers whole in one file.
-    destination = pino.destination({ dest: file, sync: false, append: true, mkdir: true });
+    ownFile = pino.destination({ dest: file, sync: false, append: true, mkdir: true });
+    destination = ownFile;
   } else {
     destination = pino.destination({ dest: 1, sync: false });
   }
@@ -59,6 +63,17 @@ export function createRootLogger(config: GatewayConfig, options: RootLoggerOptio
           void err; // a flush failure has nowhere better to be reported than the log it failed to write
           resolve();
         });
+      });
+    },
+    async close() {
+      await this.flush();
+      const stream = ownFile;
+      if (stream === null) return;
+      ownFile = null;
+      await new Promise<void>((resolve) => {
+        stream.once('close', () => resolve());
+        stream.once('error', () => resolve());
+        stream.end();
       });
     },
   };
