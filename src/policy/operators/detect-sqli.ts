@@ -1,14 +1,16 @@
-/** @detectSQLi — libinjection SQL injection detection; with `capture`, TX.0 is the fingerprint (v2). */
+/**
+ * @detectSQLi — libinjection SQL injection detection (TypeScript port, libinjection/sqli.ts); with
+ * `capture`, TX.0 is the fingerprint, as ModSecurity v2 sets it.
+ */
 import type { OperatorSpec } from '../types.js';
-import { ensureLibinjection, sqliFingerprint } from './libinjection.js';
+import { detectSqli } from './libinjection/sqli.js';
 
 export const detectSQLi: OperatorSpec = {
   name: 'detectSQLi',
   create() {
-    ensureLibinjection();
     return {
       evaluate(otx, value) {
-        const fingerprint = sqliFingerprint(value);
+        const fingerprint = detectSqli(value);
         if (fingerprint === null) return false;
         if (otx.capturing) otx.setCapture(0, fingerprint);
         return true;

@@ -1,14 +1,16 @@
-/** @detectXSS — libinjection XSS detection; with `capture`, TX.0 is the value that matched (v2). */
+/**
+ * @detectXSS — libinjection XSS detection (TypeScript port, libinjection/xss.ts); with `capture`, TX.0 is
+ * the value that matched, as ModSecurity v2 sets it.
+ */
 import type { OperatorSpec } from '../types.js';
-import { ensureLibinjection, isXss } from './libinjection.js';
+import { detectXss } from './libinjection/xss.js';
 
 export const detectXSS: OperatorSpec = {
   name: 'detectXSS',
   create() {
-    ensureLibinjection();
     return {
       evaluate(otx, value) {
-        if (!isXss(value)) return false;
+        if (!detectXss(value)) return false;
         if (otx.capturing) otx.setCapture(0, value);
         return true;
       },
