@@ -180,3 +180,30 @@ describe('alias runtime construction and shutdown', () => {
     }
   });
 });
+
+describe('IPv6 upstream', () => {
+  test('serverIp ::1 is reached (bracketed in the pool origin, logged as [::1]:port)', async () => {
+    const { createServer } = await import('node:http');
+    const { once } = (await import('node:events')).EventEmitter;
+    const origin = createServer((req, res) => res.end(`v6 ${req.socket.localAddress}`));
+    origin.listen(0, '::1');
+    await once(origin, 'listening');
+    const port = (origin.address() as import('node:net').AddressInfo).port;
+    const vip = alias('vip1');
+    const config = gatewayConfig([site('s', [serverGroup('g', [service('w', [reverseProxy(vip, 8080,
+      [outbound({ priority: 10, serverIp: '::1', serverPort: port })])])])])], { aliases: [vip] });
+    const gw = await startGateway(createAliasRuntime, config);
+    try {
+      const res = await get(gw.port(8080), '/six', { host: '[fd00::1]:8080' });
+      assert.equal(res.status, 200);
+      assert.equal(res.body, 'v6 ::1');
+      await eventually(() => gw.logs.access().some((l) => l.path === '/six'));
+      const line = gw.logs.access().find((l) => l.path === '/six')!;
+      assert.equal(line.upstream, `[::1]:${port}`);
+      assert.equal(line.host, 'fd00::1');
+    } finally {
+      await gw.close();
+      origin.close();
+    }
+  });
+});
