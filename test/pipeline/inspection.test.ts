@@ -126,6 +126,31 @@ describe('inspection decisions', () => {
     assert.deepEqual(inspector.recorded.at(-1)!.matched, ['9003']);
   });
 
+  test('phase 4: response body inspected within the limit; a match blocks, a clean body passes intact', async () => {
+    const { gw, inspector } = await gatewayWith({ operationMode: 'active', responseBodyLimit: 4096 });
+    const clean = await get(gw.port(8080), '/clean', { host: 'x' });
+    assert.equal(clean.status, 200);
+    assert.equal(JSON.parse(clean.body).url, '/clean');
+    const r = inspector.recorded.at(-1)!;
+    assert.equal(r.responseBodyComplete, true);
+    assert.equal(r.responseBody!.toString(), clean.body);
+    const leaked = await get(gw.port(8080), '/secret', { host: 'x' }); // the echo body contains the URL
+    assert.equal(leaked.status, 403);
+    assert.ok(!leaked.body.includes('"url"'));
+    await eventually(() => inspector.recorded.at(-1)!.calls.includes('end'));
+    assert.deepEqual(inspector.recorded.at(-1)!.matched, ['9004']);
+  });
+
+  test('phase 4 over the limit: the first bytes are inspected, the whole body still arrives', async () => {
+    const { gw, inspector } = await gatewayWith({ operationMode: 'active', responseBodyLimit: 64 });
+    const res = await get(gw.port(8080), `/long-${'z'.repeat(500)}`, { host: 'x' });
+    assert.equal(res.status, 200);
+    assert.equal(JSON.parse(res.body).url.length, 506);
+    const r = inspector.recorded.at(-1)!;
+    assert.equal(r.responseBodyComplete, false);
+    assert.equal(r.responseBody!.length, 64);
+  });
+
   test('drop destroys the client connection', async () => {
     const { gw, inspector } = await gatewayWith({ operationMode: 'active', action: 'drop' });
     const raw = await rawExchange(gw.port(8080), 'GET /attack HTTP/1.1\r\nHost: x\r\n\r\n');

@@ -14,6 +14,8 @@ export interface Recorded {
   readonly matched: string[];
   body: Buffer | null;
   bodyComplete: boolean | null;
+  responseBody?: Buffer;
+  responseBodyComplete?: boolean;
   outcomes: Outcome[];
 }
 
@@ -22,12 +24,14 @@ export interface DoubleOptions {
   readonly requestBody?: RequestBodyPolicy;
   /** What a match does in active mode. */
   readonly action?: 'block' | 'drop' | 'redirect';
+  /** > 0: phase 4 buffers this much response body; rule 9004 matches "secret" in it. */
+  readonly responseBodyLimit?: number;
 }
 
 class DoubleInspection implements Inspection {
-  readonly responseBodyLimit = 0;
   constructor(private readonly r: Recorded, private readonly mode: OperationMode,
-    readonly requestBody: RequestBodyPolicy, private readonly action: 'block' | 'drop' | 'redirect') {}
+    readonly requestBody: RequestBodyPolicy, private readonly action: 'block' | 'drop' | 'redirect',
+    readonly responseBodyLimit: number) {}
 
   private decide(ruleId: string | null): Decision {
     if (ruleId === null) return ALLOW;
@@ -58,9 +62,11 @@ class DoubleInspection implements Inspection {
     return this.decide(leak ? '9003' : null);
   }
 
-  responseBodyDone(): Decision {
+  responseBodyDone(body: Buffer, complete: boolean): Decision {
     this.r.calls.push('responseBodyDone');
-    return ALLOW;
+    this.r.responseBody = Buffer.from(body);
+    this.r.responseBodyComplete = complete;
+    return this.decide(body.includes('secret') ? '9004' : null);
   }
 
   end(outcome: Outcome): void {
@@ -79,18 +85,20 @@ export class InspectorDouble implements Inspector, InspectorSet {
   readonly operationMode: OperationMode;
   private readonly requestBodyPolicy: RequestBodyPolicy;
   private readonly action: 'block' | 'drop' | 'redirect';
+  private readonly responseBodyLimit: number;
 
   constructor(readonly serverGroup: string, options: DoubleOptions = {}) {
     this.operationMode = options.operationMode ?? 'active';
     this.requestBodyPolicy = options.requestBody ?? { limit: 0, overLimit: 'partial' };
     this.action = options.action ?? 'block';
+    this.responseBodyLimit = options.responseBodyLimit ?? 0;
   }
 
   begin(facts: RequestFacts): Inspection | null {
     if (this.operationMode === 'disabled') return null;
     const r: Recorded = { facts, calls: [], matched: [], body: null, bodyComplete: null, outcomes: [] };
     this.recorded.push(r);
-    return new DoubleInspection(r, this.operationMode, this.requestBodyPolicy, this.action);
+    return new DoubleInspection(r, this.operationMode, this.requestBodyPolicy, this.action, this.responseBodyLimit);
   }
 
   get(serverGroup: string): Inspector | undefined {
