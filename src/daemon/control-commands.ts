@@ -3,7 +3,6 @@
  * supplies its implementation of every command; unknown commands get a clear answer.
  */
 import type { ControlHandler, ControlReply, ControlRequest } from './control-socket.js';
-import type { ReloadResult } from './gateway.js';
 
 export interface ControlCommands {
   readonly reload: (request: ControlRequest) => Promise<ControlReply>;
@@ -19,8 +18,4 @@ export function controlHandler(commands: ControlCommands): ControlHandler {
     }
     return command(request);
   };
-}
-
-export function reloadReply(result: ReloadResult): ControlReply {
-  return { ...result };
 }

@@ -5,7 +5,7 @@
 import type { Writable } from 'node:stream';
 import type { GatewayConfig } from '../config/types.js';
 import { openControlSocket, type ControlServer } from './control-socket.js';
-import { controlHandler, reloadReply } from './control-commands.js';
+import { controlHandler } from './control-commands.js';
 import { errorLines } from './errors.js';
 import { Gateway, loadGatewayConfig, type GatewayOptions } from './gateway.js';
 import { installProcessHandlers } from './process-signals.js';
@@ -62,7 +62,7 @@ async function runSingle(config: GatewayConfig, io: DaemonIo, options: RunDaemon
     control = await openControlSocket(
       config.gateway.control.socket,
       controlHandler({
-        reload: async () => reloadReply(await gateway.reload()),
+        reload: async () => ({ ...(await gateway.reload()) }),
         status: async () => {
           const s = gateway.status();
           return { ok: true, ...s, workers: 1, workerStatus: [s] };
