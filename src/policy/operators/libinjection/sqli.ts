@@ -55,18 +55,39 @@ const KEYWORDS: ReadonlyMap<string, string> = (() => {
   return m;
 })();
 
-const ASCII_LOWER_RUN = /[a-z]+/g;
-/** Upper-cases ASCII letters only (String#toUpperCase would also map ß to SS, ÿ to Ÿ …). */
-function asciiUpper(s: string): string {
-  return s.replace(ASCII_LOWER_RUN, (m) => m.toUpperCase());
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
+/**
+ * Upper-cases ASCII letters only. String#toUpperCase is exact for ASCII input; for anything else (where it
+ * would map ß to SS, ÿ to Ÿ …) the ASCII letters are mapped one by one.
+ */
+function asciiUpper(s: string): string {
+  if (isAscii(s)) return s.toUpperCase();
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    out += c >= 0x61 && c <= 0x7a ? String.fromCharCode(c - 32) : s[i];
+  }
+  return out;
+}
+
+/** Every keyword is ASCII, so a word with other bytes is never one. */
 function keywordType(word: string): string {
-  return KEYWORDS.get(asciiUpper(word)) ?? T_NONE;
+  if (!isAscii(word)) return T_NONE;
+  return KEYWORDS.get(word.toUpperCase()) ?? T_NONE;
 }
 
 function upperEquals(expectedUpper: string, s: string): boolean {
-  return s.length === expectedUpper.length && asciiUpper(s) === expectedUpper;
+  if (s.length !== expectedUpper.length) return false;
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c >= 0x61 && c <= 0x7a) c -= 32;
+    if (c !== expectedUpper.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 function isWhite(c: number): boolean {
@@ -181,6 +202,7 @@ class SqliState {
   statsCommentHash = 0;
   statsFolds = 0;
   statsTokens = 0;
+  private readonly lastComment = new Token();
 
   init(input: string, flags: number): void {
     this.input = input;
@@ -234,7 +256,8 @@ class SqliState {
   fold(): number {
     const v = this.tokens;
     let pos = 0, left = 0, more = true;
-    const lastComment = new Token();
+    const lastComment = this.lastComment;
+    lastComment.clear();
     this.current = v[0]!;
     while (more) {
       more = this.tokenize();
@@ -246,11 +269,11 @@ class SqliState {
 
     for (;;) {
       if (pos >= MAX_TOKENS) {
-        const t = (i: number) => v[i]!.type;
-        if ((t(0) === T_NUMBER && (t(1) === T_OPERATOR || t(1) === T_COMMA) && t(2) === T_LEFTPARENS && t(3) === T_NUMBER && t(4) === T_RIGHTPARENS) ||
-          (t(0) === T_BAREWORD && t(1) === T_OPERATOR && t(2) === T_LEFTPARENS && (t(3) === T_BAREWORD || t(3) === T_NUMBER) && t(4) === T_RIGHTPARENS) ||
-          (t(0) === T_NUMBER && t(1) === T_RIGHTPARENS && t(2) === T_COMMA && t(3) === T_LEFTPARENS && t(4) === T_NUMBER) ||
-          (t(0) === T_BAREWORD && t(1) === T_RIGHTPARENS && t(2) === T_OPERATOR && t(3) === T_LEFTPARENS && t(4) === T_BAREWORD)) {
+        const t0 = v[0]!.type, t1 = v[1]!.type, t2 = v[2]!.type, t3 = v[3]!.type, t4 = v[4]!.type;
+        if ((t0 === T_NUMBER && (t1 === T_OPERATOR || t1 === T_COMMA) && t2 === T_LEFTPARENS && t3 === T_NUMBER && t4 === T_RIGHTPARENS) ||
+          (t0 === T_BAREWORD && t1 === T_OPERATOR && t2 === T_LEFTPARENS && (t3 === T_BAREWORD || t3 === T_NUMBER) && t4 === T_RIGHTPARENS) ||
+          (t0 === T_NUMBER && t1 === T_RIGHTPARENS && t2 === T_COMMA && t3 === T_LEFTPARENS && t4 === T_NUMBER) ||
+          (t0 === T_BAREWORD && t1 === T_RIGHTPARENS && t2 === T_OPERATOR && t3 === T_LEFTPARENS && t4 === T_BAREWORD)) {
           if (pos > MAX_TOKENS) {
             v[1]!.copyFrom(v[MAX_TOKENS]!);
             left = 1;

@@ -455,12 +455,18 @@ function isBlackTag(s: string, start: number, len: number): boolean {
   return false;
 }
 
+function hasNul(s: string, start: number, len: number): boolean {
+  for (let i = start; i < start + len; i++) if (s.charCodeAt(i) === 0) return true;
+  return false;
+}
+
 function blackAttr(s: string, start: number, len: number): Attr {
   if (len < 2) return Attr.None;
   if (len >= 5) {
     if (lowerIs(s, start, 'o') && lowerIs(s, start + 1, 'n')) return Attr.Black; // JavaScript on* handlers
     if (equalsIgnoringNulls('XMLNS', s, start, len) || equalsIgnoringNulls('XLINK', s, start, len)) return Attr.Black;
   }
+  if (len > 13 && !hasNul(s, start, len)) return Attr.None; // longer than every listed name, no NULs to drop
   for (const [name, type] of BLACK_ATTRS) if (equalsIgnoringNulls(name, s, start, len)) return type;
   return Attr.None;
 }
