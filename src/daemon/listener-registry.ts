@@ -246,15 +246,24 @@ export class ListenerRegistry {
         requestCert: tls.requestCert,
         rejectUnauthorized: tls.rejectUnauthorized,
         // Resolved per handshake against the slot, so a reload changes certificates without a reopen.
-        SNICallback: (serverName, cb) => {
+        // A plain function: node calls it with the TLSSocket as `this`, whose local address bridge mode needs.
+        SNICallback: function (this: { localAddress?: string }, serverName, cb) {
           try {
-            cb(null, slot.spec.tls!.contextFor(serverName.toLowerCase()));
+            const pick = slot.spec.tls!.contextForConnection;
+            cb(null, pick ? pick(serverName, this.localAddress ?? '') : slot.spec.tls!.contextFor(serverName.toLowerCase()));
           } catch (err) {
             cb(err as Error, undefined);
           }
         },
       });
       if (!tls.defaultContextOptions) setDefaultContext(server as https.Server, spec);
+      // Bridge mode, no SNI: the certificate depends on the connection's local address. tls.Server creates
+      // the TLSSocket in its own 'connection' listener from the server's shared context, synchronously, so
+      // a listener placed before it chooses the context for exactly this connection.
+      server.prependListener('connection', (socket: { localAddress?: string }) => {
+        const pick = slot.spec.tls?.contextForConnection;
+        if (pick) (server as unknown as { _sharedCreds: unknown })._sharedCreds = pick(null, socket.localAddress ?? '');
+      });
       server.on('tlsClientError', (err: Error & { code?: string }, socket: { remoteAddress?: string }) => {
         this.#logger.debug({ listener: slot.spec.key, peerIp: socket.remoteAddress, code: err.code, reason: err.message }, 'TLS handshake failed');
       });

@@ -23,6 +23,12 @@ export interface TlsListenerOptions {
   readonly defaultContextOptions?: SecureContextOptions;
   /** Context for a server name (lower-case); returns the default when nothing matches. */
   contextFor(serverName: string): SecureContext;
+  /**
+   * Bridge mode: the context for one connection, knowing its local address (the original destination).
+   * `serverName` is null when the client sent no SNI. When present, the listener uses it for every
+   * handshake instead of `contextFor` and the default context.
+   */
+  readonly contextForConnection?: (serverName: string | null, localAddress: string) => SecureContext;
   /** Mutual TLS: request a client certificate and verify it against `ca`. */
   readonly requestCert: boolean;
   readonly rejectUnauthorized: boolean;
