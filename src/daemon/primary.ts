@@ -144,7 +144,7 @@ export async function runPrimary(initial: GatewayConfig, io: DaemonIo, options: 
     return 1;
   }
 
-  async function reloadWorkers(nextText: string): Promise<{ ok: Worker[]; errors: string[] }> {
+  async function reloadWorkers(nextText: string): Promise<{ ok: Worker[]; errors: string[]; changes: Pick<ReloadResult, 'listenersAdded' | 'listenersRemoved'> }> {
     const live = [...members.values()].filter((m) => m.ready).map((m) => m.worker);
     const id = ++seq;
     const replies = await Promise.all(
@@ -152,20 +152,25 @@ export async function runPrimary(initial: GatewayConfig, io: DaemonIo, options: 
     );
     const ok: Worker[] = [];
     const errors: string[] = [];
+    // Every worker runs the same listeners, so any successful worker's changes are the daemon's.
+    let changes: Pick<ReloadResult, 'listenersAdded' | 'listenersRemoved'> = { listenersAdded: [], listenersRemoved: [] };
     for (const { w, reply } of replies) {
-      if (reply?.type === 'reloaded' && reply.result.ok) ok.push(w);
+      if (reply?.type === 'reloaded' && reply.result.ok) {
+        ok.push(w);
+        changes = reply.result;
+      }
       else if (reply?.type === 'reloaded') errors.push(...reply.result.errors);
       else errors.push(`worker ${w.id} did not answer the reload`);
     }
-    return { ok, errors: dedupe(errors) };
+    return { ok, errors: dedupe(errors), changes: { listenersAdded: changes.listenersAdded, listenersRemoved: changes.listenersRemoved } };
   }
 
   let queue: Promise<unknown> = Promise.resolve();
   function reload(): Promise<ReloadResult> {
     const run = queue.then(async (): Promise<ReloadResult> => {
       const t0 = Date.now();
-      const result = (errors: string[]): ReloadResult => {
-        lastReload = { ok: errors.length === 0, at: new Date().toISOString(), durationMs: Date.now() - t0, errors, listenersAdded: [], listenersRemoved: [] };
+      const result = (errors: string[], changes: Pick<ReloadResult, 'listenersAdded' | 'listenersRemoved'> = { listenersAdded: [], listenersRemoved: [] }): ReloadResult => {
+        lastReload = { ok: errors.length === 0, at: new Date().toISOString(), durationMs: Date.now() - t0, errors, ...changes };
         if (errors.length > 0) log.error({ errors }, 'reload rejected; the running configuration stays');
         else log.info({ durationMs: lastReload.durationMs }, 'configuration reloaded in every worker');
         return lastReload;
@@ -179,7 +184,7 @@ export async function runPrimary(initial: GatewayConfig, io: DaemonIo, options: 
       } catch (err) {
         return result(errorLines(err));
       }
-      const { ok, errors } = await reloadWorkers(nextText);
+      const { ok, errors, changes } = await reloadWorkers(nextText);
       if (errors.length > 0) {
         // Keep every worker on one configuration: put the ones that switched back on the running text.
         for (const w of ok) void ask(w, String(++seq), { type: 'reload', seq, file, text });
@@ -190,7 +195,7 @@ export async function runPrimary(initial: GatewayConfig, io: DaemonIo, options: 
       loadedAt = new Date();
       root.setLevel(next.gateway.log.level);
       if (next.gateway.workers !== members.size) log.warn({ workers: next.gateway.workers }, 'gateway.workers changed: takes effect after a restart');
-      return result([]);
+      return result([], changes);
     });
     queue = run.catch(() => undefined);
     return run;

@@ -51,10 +51,13 @@ describe('portcullis run with gateway.workers: 2 (real processes)', () => {
       const served = await status();
       assert.equal(served!.requestsServed, 40);
 
-      writeConfig(file, { ...plan, listeners: [{ port, originPort: origins.B.port }] });
+      const port2 = await freePort();
+      writeConfig(file, { ...plan, listeners: [{ port, originPort: origins.B.port }, { port: port2, originPort: origins.A.port }] });
       const reloaded = await runCli(['reload', '--socket', socket]);
       assert.equal(reloaded.code, 0, reloaded.stderr);
+      assert.match(reloaded.stdout, new RegExp(`^reloaded in \\d+ ms; listeners added: 127\\.0\\.0\\.1:${port2}\n$`));
       for (let i = 0; i < 20; i++) assert.equal((await get(port, `/n${i}`)).body, `B /n${i}`, 'every worker switched');
+      for (let i = 0; i < 10; i++) assert.equal((await get(port2, `/m${i}`)).body, `A /m${i}`, 'the added listener serves in every worker');
 
       writeConfig(file, { ...plan, extraGatewayYaml: '  colour: blue' });
       const rejected = await runCli(['reload', '--socket', socket]);
@@ -70,6 +73,7 @@ describe('portcullis run with gateway.workers: 2 (real processes)', () => {
         return s?.lastReload?.ok === true ? s : undefined;
       });
       for (let i = 0; i < 10; i++) assert.equal((await get(port, `/h${i}`)).body, `A /h${i}`);
+      await assert.rejects(get(port2, '/gone'), (err: NodeJS.ErrnoException) => err.code === 'ECONNREFUSED');
 
       // A worker that dies is forked again.
       process.kill(pids[0]!, 'SIGKILL');
