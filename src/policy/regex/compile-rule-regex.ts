@@ -12,7 +12,7 @@
  */
 import { createRequire } from 'node:module';
 import { parsePcre, PcreSyntaxError, type Node } from './pcre-syntax.js';
-import { toRe2Source, toV8Source, UnsupportedConstruct, type V8Translation } from './target-syntax.js';
+import { toRe2Source, toRe2SupersetSource, toV8Source, UnsupportedConstruct, type V8Translation } from './target-syntax.js';
 import { BoundedMatcher, DEFAULT_STEP_LIMIT } from './bounded-matcher.js';
 
 interface Re2Instance {
@@ -95,6 +95,10 @@ export function translatePcre(pcre: string): Translation {
   };
 }
 
+/** Bounded-engine result cache: subjects up to this length, this many entries per pattern. */
+const MAX_CACHED_SUBJECT = 512;
+const MAX_CACHED_RESULTS = 1024;
+
 export interface CompileOptions {
   /** Force an engine (tests, benchmarks). Default: RE2 when exact, else bounded. */
   readonly engine?: RegexEngineName;
@@ -123,14 +127,38 @@ export function compileRuleRegex(pcre: string, options: CompileOptions = {}): Co
     reason = 'bounded engine requested';
   }
   const matcher = new BoundedMatcher(t.root, t.groupCount, options.stepLimit ?? DEFAULT_STEP_LIMIT);
+  // RE2 first on a superset of the pattern: most values cannot match it, and then the backtracking
+  // matcher never runs (linear time for them). Forced-bounded compilation (tests, benchmarks) skips it.
+  let prefilter: Re2Instance | null = null;
+  if (options.engine !== 'bounded' && RE2 !== null) {
+    try { prefilter = new RE2(toRe2SupersetSource(t.root)); } catch { prefilter = null; }
+  }
+  const mayMatch = (s: string) => prefilter === null || (s.length < 16 ? prefilter.test(s) : prefilter.test(utf8Of(s) as unknown as string));
+  // Short values repeat across requests (the Accept header that CRS 920600 checks at PL1 is the same for
+  // every request of a browser), and the answer is a pure function of the value: remember recent ones.
+  const recent = new Map<string, boolean>();
+  const test = (s: string): boolean => {
+    matcher.limitExceeded = false;
+    const cacheable = s.length <= MAX_CACHED_SUBJECT;
+    if (cacheable) {
+      const known = recent.get(s);
+      if (known !== undefined) return known;
+    }
+    const result = mayMatch(s) && matcher.test(s);
+    if (cacheable && !matcher.limitExceeded) {
+      if (recent.size >= MAX_CACHED_RESULTS) recent.clear();
+      recent.set(s, result);
+    }
+    return result;
+  };
   return {
     engine: 'bounded',
     pcre,
     source: pcre,
     groupCount: t.groupCount,
     fallbackReason: reason,
-    test: (s) => matcher.test(s),
-    exec: (s) => matcher.exec(s),
+    test,
+    exec: (s) => { matcher.limitExceeded = false; return mayMatch(s) ? matcher.exec(s) : null; },
     search: (s, from) => matcher.search(s, from),
     get limitExceeded() { return matcher.limitExceeded; },
   };

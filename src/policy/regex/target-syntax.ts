@@ -56,6 +56,21 @@ function quantifierText(min: number, max: number): string {
 
 /** RE2 source; throws UnsupportedConstruct for what RE2 cannot match with PCRE's exact semantics. */
 export function toRe2Source(root: Node): string {
+  return re2Source(root, false);
+}
+
+/**
+ * An RE2 pattern that matches a SUPERSET of what the PCRE matches (for a `test` prefilter): every
+ * construct RE2 lacks is replaced by something that accepts at least as much — lookaround and the
+ * assertions RE2 cannot express become empty, a backreference becomes "any bytes", possessive and atomic
+ * become ordinary greedy groups, repetition counts above RE2's limit become unbounded. If the superset does
+ * not match, the exact pattern cannot match either.
+ */
+export function toRe2SupersetSource(root: Node): string {
+  return re2Source(root, true);
+}
+
+function re2Source(root: Node, superset: boolean): string {
   const emit = (n: Node): string => {
     switch (n.type) {
       case 'set': return setText(n.bits, 're2');
@@ -63,15 +78,22 @@ export function toRe2Source(root: Node): string {
       case 'alt': return n.alternatives.map(emit).join('|');
       case 'group': return n.capture === null ? `(?:${emit(n.body)})` : `(${emit(n.body)})`;
       case 'repeat': {
-        if (n.mode === 'possessive') throw new UnsupportedConstruct('re2', 'a possessive quantifier');
+        if (n.mode === 'possessive' && !superset) throw new UnsupportedConstruct('re2', 'a possessive quantifier');
         if (n.min > RE2_MAX_REPEAT || (n.max !== Infinity && n.max > RE2_MAX_REPEAT)) {
-          throw new UnsupportedConstruct('re2', `a counted repetition above ${RE2_MAX_REPEAT}`);
+          if (!superset) throw new UnsupportedConstruct('re2', `a counted repetition above ${RE2_MAX_REPEAT}`);
+          return `(?:${emit(n.body)})${quantifierText(Math.min(n.min, RE2_MAX_REPEAT), Infinity)}`;
         }
         return `(?:${emit(n.body)})${quantifierText(n.min, n.max)}${n.mode === 'lazy' ? '?' : ''}`;
       }
-      case 'atomic': throw new UnsupportedConstruct('re2', 'an atomic group');
-      case 'look': throw new UnsupportedConstruct('re2', n.behind ? 'a lookbehind' : 'a lookahead');
-      case 'backref': throw new UnsupportedConstruct('re2', 'a backreference');
+      case 'atomic':
+        if (superset) return `(?:${emit(n.body)})`;
+        throw new UnsupportedConstruct('re2', 'an atomic group');
+      case 'look':
+        if (superset) return '';
+        throw new UnsupportedConstruct('re2', n.behind ? 'a lookbehind' : 'a lookahead');
+      case 'backref':
+        if (superset) return '(?s:.)*';
+        throw new UnsupportedConstruct('re2', 'a backreference');
       case 'assert':
         switch (n.kind) {
           case 'start': return '\\A';
@@ -80,8 +102,8 @@ export function toRe2Source(root: Node): string {
           case 'wordBoundary': return '\\b';
           case 'notWordBoundary': return '\\B';
           // RE2's (?m)^ also matches after a final "\n"; PCRE's does not.
-          case 'lineStart': throw new UnsupportedConstruct('re2', 'a multiline ^');
-          case 'endOrFinalNewline': throw new UnsupportedConstruct('re2', '\\Z');
+          case 'lineStart': if (superset) return ''; throw new UnsupportedConstruct('re2', 'a multiline ^');
+          case 'endOrFinalNewline': if (superset) return ''; throw new UnsupportedConstruct('re2', '\\Z');
         }
     }
   };

@@ -101,3 +101,17 @@ test('unsupported or invalid constructs are clear errors', () => {
     assert.throws(() => compileRuleRegex(pattern), (e: unknown) => e instanceof RuleRegexError && e.code === 'ERR_RULE_REGEX' && message.test(e.message), pattern);
   }
 });
+
+test('the bounded engine: RE2 superset prefilter and result cache give the exact answers', () => {
+  const exact = compileRuleRegex('(\\w+)=(?!\\1\\b)\\w+'); // backreference inside a negative lookahead
+  const plain = compileRuleRegex('(\\w+)=(?!\\1\\b)\\w+', { engine: 'bounded' }); // no prefilter, no cache
+  assert.equal(exact.engine, 'bounded');
+  const subjects = ['a=b', 'a=a', 'x=x y=z', 'no equals here', 'a=a', 'a=b', '=', 'ab=abc', 'ab=ab'];
+  for (let round = 0; round < 3; round++) {
+    for (const s of subjects) assert.equal(exact.test(s), plain.test(s), `${JSON.stringify(s)} round ${round}`);
+  }
+  assert.equal(exact.test('a=a'), false);
+  assert.equal(exact.test('a=b'), true);
+  assert.deepEqual(exact.exec('a=b'), ['a=b', 'a']);
+  assert.equal(exact.exec('no equals'), null);
+});
