@@ -6,6 +6,7 @@ import { DaemonError } from '../../src/daemon/errors.js';
 import { Gateway } from '../../src/daemon/gateway.js';
 import { configYaml, freePort, get, startOrigin, tempDir, writeConfig, type ConfigPlan, type Origin } from './daemon-fixtures.js';
 import { fixedRuntimeFactory, type FixedRuntimeRecord } from './fixed-runtime.js';
+import { runReloadScenario } from './reload-scenario.js';
 import { writeFileSync } from 'node:fs';
 
 describe('Gateway (alias runtime, real sockets)', () => {
@@ -25,86 +26,15 @@ describe('Gateway (alias runtime, real sockets)', () => {
 
   test('reload under load: 5 reloads (new origin, invalid file, added and removed listener) with zero failed requests', async () => {
     const file = join(tmp.dir, 'load.yaml');
-    const [p1, p2] = [await freePort(), await freePort()];
-    writeConfig(file, { ...base, listeners: [{ port: p1, originPort: origins.A.port }] });
+    const port = await freePort();
+    writeConfig(file, { ...base, listeners: [{ port, originPort: origins.A.port }] });
     const gateway = await Gateway.start({ file }, { worker: 'single', checkAddresses: true });
-    const seen = new Map<string, number>();
-    let failures: string[] = [];
-    let done = 0;
-    let reloading = true;
-    const CLIENTS = 8;
-    const TARGET = 2000;
-    const client = async (n: number) => {
-      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-      try {
-        while (reloading || done < TARGET) {
-          try {
-            const r = await get(p1, `/c${n}`, agent);
-            if (r.status !== 200) failures.push(`status ${r.status}: ${r.body}`);
-            const origin = r.body.split(' ')[0]!;
-            seen.set(origin, (seen.get(origin) ?? 0) + 1);
-          } catch (err) {
-            failures.push((err as Error).message);
-          }
-          done++;
-        }
-      } finally {
-        agent.destroy();
-      }
-    };
-    const load = Promise.all(Array.from({ length: CLIENTS }, (_, n) => client(n)));
-    const pause = () => new Promise((r) => setTimeout(r, 150));
     try {
-      await pause();
-      writeConfig(file, { ...base, listeners: [{ port: p1, originPort: origins.B.port }] });
-      const r1 = await gateway.reload();
-      assert.equal(r1.ok, true, r1.errors.join('\n'));
-      await pause();
-
-      writeConfig(file, {
-        ...base,
-        listeners: [{ port: p1, originPort: origins.C.port }],
-        extraGatewayYaml: '  bogusKey: 1\n  limits: { maxHeaderCount: -5 }',
-      });
-      const r2 = await gateway.reload();
-      assert.equal(r2.ok, false);
-      assert.ok(r2.errors.length >= 3, `a heading and one line per error: ${r2.errors.join(' | ')}`);
-      assert.ok(r2.errors.some((e) => e.includes('bogusKey')), r2.errors.join('\n'));
-      assert.ok(r2.errors.some((e) => e.includes('maxHeaderCount')), r2.errors.join('\n'));
-      assert.equal((await get(p1, '/probe')).body, 'B /probe', 'the rejected file did not replace the running one');
-      await pause();
-
-      writeConfig(file, { ...base, listeners: [{ port: p1, originPort: origins.B.port }, { port: p2, originPort: origins.C.port }] });
-      const r3 = await gateway.reload();
-      assert.equal(r3.ok, true, r3.errors.join('\n'));
-      assert.deepEqual(r3.listenersAdded, [`127.0.0.1:${p2}`]);
-      assert.equal((await get(p2, '/new')).body, 'C /new');
-      await pause();
-
-      writeConfig(file, { ...base, listeners: [{ port: p1, originPort: origins.A.port }] });
-      const r4 = await gateway.reload();
-      assert.equal(r4.ok, true, r4.errors.join('\n'));
-      assert.deepEqual(r4.listenersRemoved, [`127.0.0.1:${p2}`]);
-      await assert.rejects(get(p2, '/gone'), (err: NodeJS.ErrnoException) => err.code === 'ECONNREFUSED');
-      await pause();
-
-      writeConfig(file, { ...base, listeners: [{ port: p1, originPort: origins.C.port }] });
-      const r5 = await gateway.reload();
-      assert.equal(r5.ok, true, r5.errors.join('\n'));
-      await pause();
-    } finally {
-      reloading = false;
-      await load;
-    }
-    try {
-      assert.deepEqual(failures, [], `failed requests: ${failures.slice(0, 5).join(' | ')}`);
-      assert.ok(done >= TARGET, `${done} requests`);
-      for (const name of ['A', 'B', 'C']) assert.ok((seen.get(name) ?? 0) > 0, `requests reached origin ${name}: ${JSON.stringify([...seen])}`);
-      assert.equal((await get(p1, '/end')).body, 'C /end');
+      const sent = await runReloadScenario({ file, base, origins, port, reload: () => gateway.reload() });
       const status = gateway.status();
       assert.equal(status.lastReload?.ok, true);
-      assert.ok(status.requestsServed >= done);
-      assert.deepEqual(status.listeners.map((l) => l.key), [`127.0.0.1:${p1}`]);
+      assert.ok(status.requestsServed >= sent);
+      assert.deepEqual(status.listeners.map((l) => l.key), [`127.0.0.1:${port}`]);
     } finally {
       await gateway.stop();
     }
