@@ -114,7 +114,7 @@ export function compileRuleRegex(pcre: string, options: CompileOptions = {}): Co
     if ('source' in t.re2 && RE2 !== null) {
       const source = t.re2.source;
       try {
-        return re2Regex(new RE2(source), new RE2(source, 'g'), pcre, source, t.groupCount);
+        return re2Regex(RE2, new RE2(source), pcre, source, t.groupCount);
       } catch (e) {
         // e.g. the program exceeds RE2's memory budget: keep going with the bounded matcher.
         reason = `RE2 rejected the translation: ${(e as Error).message}`;
@@ -176,7 +176,9 @@ function utf8Of(s: string): Buffer {
   return lastSubjectUtf8;
 }
 
-function re2Regex(re: Re2Instance, global: Re2Instance, pcre: string, source: string, groupCount: number): CompiledRegex {
+function re2Regex(RE2: Re2Constructor, re: Re2Instance, pcre: string, source: string, groupCount: number): CompiledRegex {
+  // A second, global-flag instance serves search(from) (lastIndex); only @verifyCC/SSN/CPF need it.
+  let global: Re2Instance | null = null;
   return {
     engine: 're2',
     pcre,
@@ -192,6 +194,7 @@ function re2Regex(re: Re2Instance, global: Re2Instance, pcre: string, source: st
       return out;
     },
     search: (s, from = 0) => {
+      global ??= new RE2(source, 'g');
       global.lastIndex = from;
       const m = global.exec(s);
       if (m === null) return null;
