@@ -81,3 +81,19 @@ test('the ports agree with the libinjection inside libddwaf, except where libddw
   assert.ok(xssSame / values.length > 0.99, `XSS agreement ${xssSame}/${values.length}`);
   console.log(`# libinjection port vs libddwaf on ${values.length} CRS payloads: SQLi same ${sqliSame}, XSS same ${xssSame}`);
 });
+
+test('libinjection SQLi corner cases (tokenizer and false-positive rules)', () => {
+  const rows: Array<[string, string | null | true]> = [
+    ['1 UNION', null], ['1 -- sp_password', true], ['1+1/*comment*/', true], ['1 /*comment*/', true],
+    ["Q'{hello}'", null], ["Q'<hello>'", true], ["q'<hello>'", true], ["Q'\x01hello'", null],
+    ['SELECT B0101', null], ['SELECT b', null], ["b'0x", null], ["1' or 2 1.E/1", 's&1'],
+    ["-1' and 1=1 union/* foo */select load_file('/etc/passwd')--", true],
+    ['1 /*! union */ select', true], ["x'/*!50000union*/", true],
+  ];
+  for (const [input, expected] of rows) {
+    const fp = detectSqli(input);
+    if (expected === null) assert.equal(fp, null, input);
+    else if (expected === true) assert.notEqual(fp, null, input);
+    else assert.equal(fp, expected, input);
+  }
+});
