@@ -292,7 +292,8 @@ export class Transaction implements OperatorTx {
     if (abs) rel = uri.slice(abs[0].length) || '/';
     this.setScalar('REQUEST_URI', rel);
     const q = rel.indexOf('?');
-    const path = q < 0 ? rel : rel.slice(0, q);
+    // REQUEST_FILENAME is the percent-decoded path (what ModSecurity reports; CRS 933151 relies on it).
+    const path = percentDecode(q < 0 ? rel : rel.slice(0, q));
     this.setScalar('REQUEST_FILENAME', path);
     this.setScalar('PATH_INFO', '');
     this.setScalar('REQUEST_BASENAME', path.slice(path.lastIndexOf('/') + 1));
@@ -746,7 +747,21 @@ export function urlDecodeLenient(s: string): string {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c === 43) out += ' ';
-    else if (c === 37 && i + 2 < s.length + 0 && isHex(s.charCodeAt(i + 1)) && isHex(s.charCodeAt(i + 2))) {
+    else if (c === 37 && i + 2 < s.length && isHex(s.charCodeAt(i + 1)) && isHex(s.charCodeAt(i + 2))) {
+      out += String.fromCharCode(parseInt(s.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else out += s[i];
+  }
+  return out;
+}
+
+/** %XX decoding only ('+' stays), invalid escapes kept literally. */
+export function percentDecode(s: string): string {
+  if (s.indexOf('%') < 0) return s;
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 37 && i + 2 < s.length && isHex(s.charCodeAt(i + 1)) && isHex(s.charCodeAt(i + 2))) {
       out += String.fromCharCode(parseInt(s.slice(i + 1, i + 3), 16));
       i += 2;
     } else out += s[i];

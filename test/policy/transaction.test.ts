@@ -32,8 +32,8 @@ test('request line variables and argument parsing', () => {
   const { tx } = run('', { uri: 'http://example.com/a/b%20c.php?x=1&y=%41+b&flag&x=2' });
   assert.equal(tx.scalars.get('REQUEST_URI')!.value, '/a/b%20c.php?x=1&y=%41+b&flag&x=2');
   assert.equal(tx.scalars.get('REQUEST_URI_RAW')!.value, 'http://example.com/a/b%20c.php?x=1&y=%41+b&flag&x=2');
-  assert.equal(tx.scalars.get('REQUEST_FILENAME')!.value, '/a/b%20c.php');
-  assert.equal(tx.scalars.get('REQUEST_BASENAME')!.value, 'b%20c.php');
+  assert.equal(tx.scalars.get('REQUEST_FILENAME')!.value, '/a/b c.php');
+  assert.equal(tx.scalars.get('REQUEST_BASENAME')!.value, 'b c.php');
   assert.equal(tx.scalars.get('QUERY_STRING')!.value, 'x=1&y=%41+b&flag&x=2');
   assert.deepEqual(tx.argsGet.all().map((e) => [e.key, e.value]), [['x', '1'], ['y', 'A b'], ['flag', ''], ['x', '2']]);
 });
@@ -84,6 +84,17 @@ test('chain: all links must match; capture fills TX:0..n for later links', () =>
   assert.deepEqual(ids, [1]);
   assert.equal(tx.txVars.get('chained'), 'abc');
   assert.equal(tx.txVars.get('0'), 'abc-42');
+});
+
+test('a chained rule on MATCHED_VARS sees the starter\'s matches (and terminates)', () => {
+  const rules = [
+    'SecRule ARGS "@rx fun" "id:1,phase:1,pass,chain"',
+    '  SecRule MATCHED_VARS "@rx \\(" "setvar:tx.hits=+1"',
+  ].join('\n');
+  const { ids, tx } = run(rules, { uri: '/?a=fun(&b=fun&c=x' });
+  assert.deepEqual(ids, [1]);
+  assert.equal(tx.txVars.get('hits'), '1');
+  assert.deepEqual(tx.matches[0]!.matched.map((m) => m.name), ['ARGS:a', 'ARGS:b', 'MATCHED_VARS:ARGS:a']);
 });
 
 test('skip and skipAfter follow rule order within a phase', () => {

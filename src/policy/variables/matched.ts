@@ -9,7 +9,16 @@ import { ListCollection } from '../collection.js';
 export const matchedVariables: readonly VariableSpec[] = [
   computedScalar('MATCHED_VAR', (tx) => tx.matchedVar),
   computedScalar('MATCHED_VAR_NAME', (tx) => tx.matchedVarName),
-  collectionOf('MATCHED_VARS', (tx) => tx.matchedVars, false),
+  // A snapshot: a chained rule that reads MATCHED_VARS adds to it while iterating.
+  collectionOf(
+    'MATCHED_VARS',
+    (tx) => {
+      const c = new ListCollection();
+      for (const e of tx.matchedVars.all()) c.addEntry(entry(e.key, e.value));
+      return c;
+    },
+    false,
+  ),
   collectionOf(
     'MATCHED_VARS_NAMES',
     (tx) => {
