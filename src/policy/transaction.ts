@@ -328,9 +328,10 @@ export class Transaction implements OperatorTx {
     if (body.length > this.requestBodyLimit) body = body.slice(0, this.requestBodyLimit);
     this.setScalar('REQUEST_BODY_LENGTH', String(body.length));
     const proc = this.bodyProcessor;
-    // ModSecurity v2 keeps the raw body for REQUEST_BODY except for multipart (streamed to files),
-    // unless ctl:forceRequestBodyVariable asks for it.
-    if (proc !== 'MULTIPART' || this.forceRequestBodyVariable) this.setScalar('REQUEST_BODY', body);
+    // ModSecurity v2 fills REQUEST_BODY only for the URLENCODED processor or when
+    // ctl:forceRequestBodyVariable asks for it (CRS 901340 does so for bodies without a processor).
+    // XML, JSON and multipart bodies are inspected through ARGS/XML/FILES only (CRS test 944110-11).
+    if (proc === 'URLENCODED' || this.forceRequestBodyVariable) this.setScalar('REQUEST_BODY', body);
     if (proc === null || body.length === 0) return;
     const r = parseRequestBody(proc, body, this.contentType, { maxArgs: this.policy.settings.argumentsLimit });
     for (const [k, v] of r.args) this.argsPost.add(k, v);

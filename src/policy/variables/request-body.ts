@@ -12,6 +12,7 @@ export const requestBodyVariables: readonly VariableSpec[] = [
   storedScalar('INBOUND_DATA_ERROR'),
   storedScalar('FULL_REQUEST'),
   storedScalar('FULL_REQUEST_LENGTH'),
-  // The processor can change within phase 1 (ctl:requestBodyProcessor), so it is read live.
-  computedScalar('REQBODY_PROCESSOR', (tx) => tx.bodyProcessor),
+  // The processor can change within phase 1 (ctl:requestBodyProcessor), so it is read live. Without a
+  // processor it is the empty string, as in ModSecurity v2 (CRS 901340 tests it with !@rx).
+  computedScalar('REQBODY_PROCESSOR', (tx) => tx.bodyProcessor ?? ''),
 ];
