@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import { parsePcre, PcreSyntaxError, type Node } from './pcre-syntax.js';
 import { toRe2Source, toRe2SupersetSource, toV8Source, UnsupportedConstruct, type V8Translation } from './target-syntax.js';
 import { BoundedMatcher, DEFAULT_STEP_LIMIT } from './bounded-matcher.js';
+import { requiredLiterals } from './required-literals.js';
 
 interface Re2Instance {
   test(s: string): boolean;
@@ -43,6 +44,11 @@ export interface CompiledRegex {
   readonly groupCount: number;
   /** Why RE2 was not used (null when it was). */
   readonly fallbackReason: string | null;
+  /**
+   * Lower-case literals one of which every match contains (ASCII case-insensitively), or null. test() and
+   * exec() already check them; an engine may also use them to skip whole rules with one scan per value.
+   */
+  readonly requiredLiterals: readonly string[] | null;
   test(s: string): boolean;
   /** [whole match, group 1, …] (undefined for groups that did not take part), or null. */
   exec(s: string): Array<string | undefined> | null;
@@ -108,6 +114,45 @@ export interface CompileOptions {
 
 export function compileRuleRegex(pcre: string, options: CompileOptions = {}): CompiledRegex {
   const t = translatePcre(pcre);
+  const literals = options.engine === 'bounded' ? null : requiredLiterals(t.root);
+  return withLiteralCheck(compileTranslation(pcre, t, options), literals);
+}
+
+/** Values repeat across the patterns of a rule set: lower-case each one once. */
+let lastLowerSubject: string | null = null;
+let lastLower = '';
+const ASCII_UPPER_RUN = /[A-Z]+/g;
+function asciiLowerOf(s: string): string {
+  if (s !== lastLowerSubject) {
+    // ASCII only: the literals fold ASCII, and String#toLowerCase would also fold Latin-1 bytes (É → é).
+    lastLower = s.replace(ASCII_UPPER_RUN, (m) => m.toLowerCase());
+    lastLowerSubject = s;
+  }
+  return lastLower;
+}
+
+function withLiteralCheck(re: CompiledRegex, literals: string[] | null): CompiledRegex {
+  if (literals === null) return re;
+  const mayMatch = (s: string): boolean => {
+    const low = asciiLowerOf(s);
+    for (const l of literals) if (low.includes(l)) return true;
+    return false;
+  };
+  return {
+    engine: re.engine,
+    pcre: re.pcre,
+    source: re.source,
+    groupCount: re.groupCount,
+    fallbackReason: re.fallbackReason,
+    requiredLiterals: literals,
+    test: (s) => mayMatch(s) && re.test(s),
+    exec: (s) => (mayMatch(s) ? re.exec(s) : null),
+    search: (s, from) => re.search(s, from),
+    get limitExceeded() { return re.limitExceeded; },
+  };
+}
+
+function compileTranslation(pcre: string, t: Translation, options: CompileOptions): CompiledRegex {
   const RE2 = loadRe2();
   let reason: string | null = null;
   if (options.engine !== 'bounded') {
@@ -157,6 +202,7 @@ export function compileRuleRegex(pcre: string, options: CompileOptions = {}): Co
     source: pcre,
     groupCount: t.groupCount,
     fallbackReason: reason,
+    requiredLiterals: null,
     test,
     exec: (s) => { matcher.limitExceeded = false; return mayMatch(s) ? matcher.exec(s) : null; },
     search: (s, from) => matcher.search(s, from),
@@ -185,6 +231,7 @@ function re2Regex(RE2: Re2Constructor, re: Re2Instance, pcre: string, source: st
     source,
     groupCount,
     fallbackReason: null,
+    requiredLiterals: null,
     test: (s) => (s.length < 16 ? re.test(s) : re.test(utf8Of(s) as unknown as string)),
     exec: (s) => {
       const m = re.exec(s);

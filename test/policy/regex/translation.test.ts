@@ -115,3 +115,26 @@ test('the bounded engine: RE2 superset prefilter and result cache give the exact
   assert.deepEqual(exact.exec('a=b'), ['a=b', 'a']);
   assert.equal(exact.exec('no equals'), null);
 });
+
+test('required literals: every match contains one of them; unknown shapes give none', async () => {
+  const { requiredLiterals } = await import('../../../src/policy/regex/required-literals.js');
+  const { parsePcre } = await import('../../../src/policy/regex/pcre-syntax.js');
+  const lits = (p: string) => { const r = requiredLiterals(parsePcre(p).root); return r === null ? null : [...r].sort(); };
+  assert.deepEqual(lits('(?i)union\\s+select'), ['select'], 'both are required; the longer one is checked');
+  assert.deepEqual(lits('(?i:select|union|insert)\\b'), ['insert', 'select', 'union']);
+  assert.deepEqual(lits('abc'), ['abc']);
+  assert.equal(lits('x(?=y)z'), null, 'literals shorter than 3 bytes are not worth checking');
+  assert.deepEqual(lits('foo(?=bar)baz'), ['foobaz'], 'lookahead is zero-width: the bytes on both sides are adjacent');
+  assert.deepEqual(lits('(?:abc)?def'), ['def'], 'an optional part imposes nothing');
+  assert.deepEqual(lits('\\.{3,}'), ['...']);
+  assert.equal(lits('\\d+'), null);
+  assert.equal(lits('abc|\\d'), null, 'one alternative has no literal');
+  assert.equal(lits('(a)\\1b'), null, 'too short to be useful');
+  // Soundness on the prefiltered path: same answers as the bounded engine with no prefilter.
+  for (const p of ['(?i)union\\s+select', '(?:abc)?def', 'foo(?=bar)baz|qux\\d{2,}', '(?i)\\bjava(?:script)?:', '[\\x80-\\xff]{2}ab']) {
+    const fast = compileRuleRegex(p), slow = compileRuleRegex(p, { engine: 'bounded' });
+    for (const s of ['UNION  SELECT', 'def', 'foobaz', 'foobarbaz', 'QUX12', 'qux1', 'JavaScript:', 'x\xe9\xe9ab', '\xc9\xc9AB', '']) {
+      assert.equal(fast.test(s), slow.test(s), `/${p}/ on ${JSON.stringify(s)}`);
+    }
+  }
+});
