@@ -14,7 +14,7 @@
 // Exit status: 0 when the run completed (and passed >= --threshold when given), 1 when passed <
 // --threshold or the gateway failed, 2 on bad usage or a missing tool/test directory.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -177,9 +177,24 @@ function seqItems(map, key) {
   return isSeq(v) ? v.items.filter(isMap) : [];
 }
 
+function newestMtime(dir) {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
 function gatewayCommand(forceSource) {
   const built = join(ROOT, 'dist/src/cli/main.js');
-  if (!forceSource && existsSync(built)) return { args: [built], label: 'dist/src/cli/main.js' };
+  if (!forceSource && existsSync(built)) {
+    if (newestMtime(join(ROOT, 'src')) > statSync(built).mtimeMs) {
+      process.stderr.write('conformance: WARNING: dist/ is older than src/ (run `npm run build`, or use --source)\n');
+    }
+    return { args: [built], label: 'dist/src/cli/main.js' };
+  }
   const src = join(ROOT, 'src/cli/main.ts');
   if (existsSync(src)) return { args: ['--import', 'tsx', src], label: 'src/cli/main.ts (tsx)' };
   die('no gateway CLI: run `npm run build` (dist/src/cli/main.js) or check out src/cli/main.ts', 1);

@@ -4,7 +4,7 @@
  * sources through tsx when there is no build), readiness checked by a real proxied request.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -78,10 +78,24 @@ export function gatewayCommand(root = REPO_ROOT): { cmd: string; args: string[];
     return { cmd: cmd!, args, label: override };
   }
   const built = join(root, 'dist/src/cli/main.js');
-  if (existsSync(built)) return { cmd: process.execPath, args: [built], label: 'node dist/src/cli/main.js' };
+  if (existsSync(built)) {
+    const stale = newestMtime(join(root, 'src')) > statSync(built).mtimeMs;
+    return { cmd: process.execPath, args: [built], label: `node dist/src/cli/main.js${stale ? ' (WARNING: older than src/, run npm run build)' : ''}` };
+  }
   const src = join(root, 'src/cli/main.ts');
   if (existsSync(src)) return { cmd: process.execPath, args: ['--import', 'tsx', src], label: 'node --import tsx src/cli/main.ts' };
   throw new Error('no gateway CLI: neither dist/src/cli/main.js (run `npm run build`) nor src/cli/main.ts exists');
+}
+
+/** Newest modification time of a .ts file under `dir` (a build older than this is stale). */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
 }
 
 export interface GatewayInstance {
