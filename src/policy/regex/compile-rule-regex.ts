@@ -133,10 +133,12 @@ function asciiLowerOf(s: string): string {
 
 function withLiteralCheck(re: CompiledRegex, literals: string[] | null): CompiledRegex {
   if (literals === null) return re;
+  // limitExceeded describes the last call: false when the literals alone decided it.
+  let engineRan = false;
   const mayMatch = (s: string): boolean => {
     const low = asciiLowerOf(s);
-    for (const l of literals) if (low.includes(l)) return true;
-    return false;
+    for (const l of literals) if (low.includes(l)) return (engineRan = true);
+    return (engineRan = false);
   };
   return {
     engine: re.engine,
@@ -148,7 +150,7 @@ function withLiteralCheck(re: CompiledRegex, literals: string[] | null): Compile
     test: (s) => mayMatch(s) && re.test(s),
     exec: (s) => (mayMatch(s) ? re.exec(s) : null),
     search: (s, from) => re.search(s, from),
-    get limitExceeded() { return re.limitExceeded; },
+    get limitExceeded() { return engineRan && re.limitExceeded; },
   };
 }
 
