@@ -31,17 +31,21 @@ const NONE: readonly VarEntry[] = Object.freeze([]);
 export class ListCollection implements CollectionView {
   private readonly list: VarEntry[] = [];
   private index: Map<string, VarEntry[]> | null = null;
+  /** Bumped on every change, so derived views (ARGS, *_NAMES) can cache what they built. */
+  version = 0;
 
   add(key: string, value: string): VarEntry {
     const e = entry(key, value);
     this.list.push(e);
     this.index = null;
+    this.version++;
     return e;
   }
 
   addEntry(e: VarEntry): void {
     this.list.push(e);
     this.index = null;
+    this.version++;
   }
 
   get size(): number {
@@ -68,17 +72,30 @@ export class ListCollection implements CollectionView {
   }
 
   clear(): void {
+    if (this.list.length === 0) return;
     this.list.length = 0;
     this.index = null;
+    this.version++;
   }
 }
 
 /** Collection formed by concatenating others (ARGS = ARGS_GET + ARGS_POST), sharing their entries. */
 export class JoinedCollection implements CollectionView {
-  constructor(private readonly parts: readonly CollectionView[]) {}
+  private cached: VarEntry[] | null = null;
+  private cachedVersion = -1;
+  constructor(private readonly parts: readonly ListCollection[]) {}
+  get version(): number {
+    let v = 0;
+    for (const p of this.parts) v += p.version;
+    return v;
+  }
   all(): readonly VarEntry[] {
+    const v = this.version;
+    if (this.cached !== null && v === this.cachedVersion) return this.cached;
     const out: VarEntry[] = [];
     for (const p of this.parts) for (const e of p.all()) out.push(e);
+    this.cached = out;
+    this.cachedVersion = v;
     return out;
   }
   byKey(lowerKey: string): readonly VarEntry[] {

@@ -204,7 +204,9 @@ class RequestInspection implements Inspection {
     const inspect = this.tx.requestBodyAccess && this.decision.kind === 'allow';
     const nativeBody = this.g.native.policies.some((p) => p.checkBody);
     const limit = inspect ? this.tx.requestBodyLimit : nativeBody ? s.requestBodyNoFilesLimit : 0;
-    return { limit, overLimit: s.requestBodyLimitAction === 'ProcessPartial' || !inspect ? 'partial' : 'reject' };
+    // Simulation never rejects: an oversized body is inspected partially and passed on.
+    const reject = this.active && inspect && s.requestBodyLimitAction === 'Reject';
+    return { limit, overLimit: reject ? 'reject' : 'partial' };
   }
 
   requestBodyDone(body: Buffer, complete: boolean): Decision {

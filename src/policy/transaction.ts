@@ -15,6 +15,7 @@ import type { Rule, Target, KeyMatcher } from './rule.js';
 import type { OperatorTx } from './types.js';
 import type { VariableSpec } from './variables/variable-spec.js';
 import { MULTIPART_FLAGS } from './variables/multipart.js';
+import { NamesView } from './variables/variable-spec.js';
 import { inRange, type IdRange } from './id-range.js';
 import { parseRequestBody } from './body/index.js';
 
@@ -151,6 +152,15 @@ export class Transaction implements OperatorTx {
   readonly persistent = new Map<string, PersistentRecord>();
   readonly env = new MapCollection();
   readonly ruleVars: RuleView = new RuleView(this);
+  /** The *_NAMES views, one per transaction (see NamesView). */
+  readonly names = {
+    args: new NamesView(this.args),
+    argsGet: new NamesView(this.argsGet),
+    argsPost: new NamesView(this.argsPost),
+    requestHeaders: new NamesView(this.requestHeaders),
+    requestCookies: new NamesView(this.requestCookies),
+    responseHeaders: new NamesView(this.responseHeaders),
+  };
   highestSeverity = 255;
   readonly startedHr = performance.now();
   readonly startedAt = Date.now();

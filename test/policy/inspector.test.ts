@@ -98,6 +98,8 @@ test('simulation mode evaluates everything, alerts, and always allows', () => {
   const ins = set.get('g')!;
   const i = ins.begin(facts({ rawTarget: '/?q=attack&n=note' }))!;
   assert.deepEqual(i.requestHeaders(), { kind: 'allow' });
+  // An oversized body is never rejected in simulation.
+  assert.equal(i.requestBody.overLimit, 'partial');
   assert.deepEqual(i.requestBodyDone(Buffer.alloc(0), true), { kind: 'allow' });
   i.end(outcome);
   const alert = alerts.pop()!;

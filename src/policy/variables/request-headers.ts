@@ -1,7 +1,7 @@
 /** REQUEST_HEADERS (keys case-insensitive, as HTTP header names are) and REQUEST_HEADERS_NAMES. */
-import { NamesView, collectionOf, type VariableSpec } from './variable-spec.js';
+import { collectionOf, type VariableSpec } from './variable-spec.js';
 
 export const requestHeadersVariables: readonly VariableSpec[] = [
   collectionOf('REQUEST_HEADERS', (tx) => tx.requestHeaders),
-  collectionOf('REQUEST_HEADERS_NAMES', (tx) => new NamesView(tx.requestHeaders)),
+  collectionOf('REQUEST_HEADERS_NAMES', (tx) => tx.names.requestHeaders),
 ];

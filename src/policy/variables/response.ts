@@ -1,5 +1,5 @@
 /** Response variables (phases 3 and 4). */
-import { NamesView, collectionOf, storedScalar, type VariableSpec } from './variable-spec.js';
+import { collectionOf, storedScalar, type VariableSpec } from './variable-spec.js';
 
 export const responseVariables: readonly VariableSpec[] = [
   storedScalar('RESPONSE_STATUS'),
@@ -10,5 +10,5 @@ export const responseVariables: readonly VariableSpec[] = [
   storedScalar('RESPONSE_CONTENT_LENGTH'),
   storedScalar('OUTBOUND_DATA_ERROR'),
   collectionOf('RESPONSE_HEADERS', (tx) => tx.responseHeaders),
-  collectionOf('RESPONSE_HEADERS_NAMES', (tx) => new NamesView(tx.responseHeaders)),
+  collectionOf('RESPONSE_HEADERS_NAMES', (tx) => tx.names.responseHeaders),
 ];

@@ -42,13 +42,23 @@ export function collectionOf(name: string, get: (tx: Transaction) => CollectionV
   return { name, kind: 'collection', cacheable, collection: get };
 }
 
-/** `X_NAMES`: the keys of another collection, each as a value (key = value = the name). */
+/**
+ * `X_NAMES`: the keys of another collection, each as a value (key = value = the name). One view per
+ * transaction and source; entries are rebuilt only when the source changed, so their transformation
+ * caches survive across rules.
+ */
 export class NamesView implements CollectionView {
-  constructor(private readonly source: CollectionView) {}
+  private entries: VarEntry[] = [];
+  private builtFor = -1;
+  constructor(private readonly source: CollectionView & { readonly version: number }) {}
   all(): readonly VarEntry[] {
-    return this.source.all().map((e) => entry(e.key, e.key));
+    if (this.builtFor !== this.source.version) {
+      this.entries = this.source.all().map((e) => entry(e.key, e.key));
+      this.builtFor = this.source.version;
+    }
+    return this.entries;
   }
   byKey(lowerKey: string): readonly VarEntry[] {
-    return this.source.byKey(lowerKey).map((e) => entry(e.key, e.key));
+    return this.all().filter((e) => e.key.toLowerCase() === lowerKey);
   }
 }
