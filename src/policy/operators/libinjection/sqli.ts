@@ -64,6 +64,17 @@ function isAscii(s: string): boolean {
  * Upper-cases ASCII letters only. String#toUpperCase is exact for ASCII input; for anything else (where it
  * would map ß to SS, ÿ to Ÿ …) the ASCII letters are mapped one by one.
  */
+/** First words of the multi-word keywords ("NOT IN", "UNION ALL", "AT TIME ZONE" …). */
+const MERGE_FIRST_WORDS: ReadonlySet<string> = (() => {
+  const s = new Set<string>();
+  for (const w of KEYWORDS.keys()) {
+    // A merged token may itself be merged again ("AT TIME" + "ZONE"), so every proper prefix counts.
+    const parts = w.split(' ');
+    for (let i = 1; i < parts.length; i++) s.add(parts.slice(0, i).join(' '));
+  }
+  return s;
+})();
+
 function asciiUpper(s: string): string {
   if (isAscii(s)) return s.toUpperCase();
   let out = '';
@@ -246,6 +257,8 @@ class SqliState {
       b.type === T_FUNCTION || b.type === T_EXPRESSION || b.type === T_TSQL || b.type === T_SQLTYPE || b.type === T_LOGIC_OPERATOR;
     if (!okB) return false;
     if (a.len + b.len + 1 > TOKEN_SIZE) return false;
+    // Only words that begin a multi-word keyword ("UNION" of "UNION ALL") can merge; skip the rest cheaply.
+    if (!isAscii(a.val) || !MERGE_FIRST_WORDS.has(a.val.toUpperCase())) return false;
     const merged = a.val + ' ' + b.val;
     const ch = keywordType(merged);
     if (ch === T_NONE) return false;
