@@ -1,11 +1,22 @@
 /** The engine does no network I/O: nothing under src/policy may import node:net/http/https/tls/dgram. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('../../src/policy/', import.meta.url));
+/** The repository's src/policy, also when this test runs compiled from dist/. */
+function policySources(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('repository root not found');
+    dir = up;
+  }
+  return join(dir, 'src', 'policy');
+}
+
+const root = policySources();
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
