@@ -110,7 +110,7 @@ function libinjectionWorker(): void {
   if (ddwafAvailable()) impls.push(['libddwaf sqli', ddwafSqliFingerprint], ['libddwaf xss', ddwafIsXss]);
   for (const [name, f] of impls) {
     for (const [set, values] of sets) {
-      for (let w = 0; w < 20; w++) for (const v of values.slice(0, 100)) f(v); // warm-up: let the JIT settle
+      for (let w = 0; w < 200; w++) for (const v of values.slice(0, 100)) f(v); // warm-up: let the JIT settle
       const rounds = set === 'benign' ? (quick ? 20 : 100) : 1;
       const ms = timeIt(() => { for (let r = 0; r < rounds; r++) for (const v of values) f(v); });
       report({ kind: 'perCall', name, set, nsPerCall: (ms * 1e6) / (values.length * rounds) });
