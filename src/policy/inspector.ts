@@ -143,6 +143,8 @@ class RequestInspection implements Inspection {
   private readonly nativeHits: NativeHit[] = [];
   private decision: Decision = ALLOW;
   private ended = false;
+  /** False when a native policy decided before SecLang phase 1 ran (phase 5 is then skipped too). */
+  private engineStarted = false;
   private readonly active: boolean;
 
   constructor(
@@ -190,6 +192,7 @@ class RequestInspection implements Inspection {
       const hit = p.checkHead?.(this.nativeReq);
       if (hit && this.onNativeHit(hit)) return this.decision;
     }
+    this.engineStarted = true;
     const it = this.tx.processRequestHeaders({
       method: this.facts.method,
       uri: this.target,
@@ -240,13 +243,14 @@ class RequestInspection implements Inspection {
     if (this.ended) return;
     this.ended = true;
     try {
-      this.tx.processLogging();
+      if (this.engineStarted) this.tx.processLogging();
     } catch (err) {
       this.g.deps.logger.error({ err, id: this.facts.id }, 'policy logging phase failed');
     }
     const matches: AlertMatch[] = [
       ...this.nativeHits.map(matchFromNative),
-      ...this.tx.matches.filter((m) => m.log).map((m) => matchFromRule(m, this.g.policyName)),
+      // A `nolog` rule that blocked is still reported: a block without an alert would be a mystery.
+      ...this.tx.matches.filter((m) => m.log || m.interrupted).map((m) => matchFromRule(m, this.g.policyName)),
     ];
     if (matches.length === 0) return;
     const action: AlertAction =

@@ -17,6 +17,7 @@ const RULES = [
   'SecRule ARGS:d "@rx x" "id:103,phase:1,drop"',
   'SecRule ARGS:n "@rx note" "id:104,phase:1,pass,setvar:tx.anomaly_score=+5,msg:\'note\'"',
   'SecRule RESPONSE_STATUS "@streq 500" "id:105,phase:3,deny"',
+  'SecRule ARGS:quiet "@rx x" "id:106,phase:1,deny,nolog"',
 ].join('\n');
 
 function setup(groups: GroupSpec[]) {
@@ -71,6 +72,10 @@ test('active mode: block, drop, redirect as decision values; alert with action t
   assert.equal(alert.matches[0]!.policy, 'seclang');
 
   assert.deepEqual(ins.begin(facts({ rawTarget: '/?d=x' }))!.requestHeaders(), { kind: 'drop', ruleIds: ['103'] });
+  const quiet = ins.begin(facts({ rawTarget: '/?quiet=x' }))!;
+  assert.deepEqual(quiet.requestHeaders(), { kind: 'block', status: 403, ruleIds: ['106'] });
+  quiet.end({ ...outcome, status: 403 });
+  assert.deepEqual(alerts.pop()!.ruleIds, [106], 'a nolog rule that blocks is still alerted');
   assert.deepEqual(ins.begin(facts({ rawTarget: '/?r=go' }))!.requestHeaders(), { kind: 'redirect', status: 302, location: '/blocked.html', ruleIds: ['102'] });
 });
 
