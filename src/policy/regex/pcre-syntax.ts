@@ -176,7 +176,6 @@ class Parser {
     this.skipExtended();
     const c = this.src[this.pos];
     let min: number, max: number;
-    const start = this.pos;
     if (c === '*') { min = 0; max = Infinity; this.pos++; }
     else if (c === '+') { min = 1; max = Infinity; this.pos++; }
     else if (c === '?') { min = 0; max = 1; this.pos++; }
@@ -196,7 +195,6 @@ class Parser {
     let mode: RepeatMode = this.flags.ungreedy ? 'lazy' : 'greedy';
     if (this.src[this.pos] === '?') { mode = this.flags.ungreedy ? 'greedy' : 'lazy'; this.pos++; }
     else if (this.src[this.pos] === '+') { mode = 'possessive'; this.pos++; }
-    void start;
     return { type: 'repeat', body: atom, min, max, mode };
   }
 
@@ -231,8 +229,7 @@ class Parser {
       case '\\':
         return this.parseEscape();
       case '*': case '+': case '?':
-        this.fail('quantifier does not follow a repeatable item');
-      // eslint-disable-next-line no-fallthrough
+        return this.fail('quantifier does not follow a repeatable item');
       default: {
         const cp = this.src.codePointAt(this.pos)!;
         this.pos += cp > 0xffff ? 2 : 1;
@@ -349,12 +346,9 @@ class Parser {
       case 'A': return [{ type: 'assert', kind: 'start' }];
       case 'z': return [{ type: 'assert', kind: 'end' }];
       case 'Z': return [{ type: 'assert', kind: 'endOrFinalNewline' }];
-      case 'G': this.fail('\\G is not supported', start);
-      // eslint-disable-next-line no-fallthrough
-      case 'K': this.fail('\\K is not supported', start);
-      // eslint-disable-next-line no-fallthrough
-      case 'X': case 'p': case 'P': this.fail(`\\${c} needs Unicode support, which ModSecurity v2 patterns do not have`, start);
-      // eslint-disable-next-line no-fallthrough
+      case 'G': return this.fail('\\G is not supported', start);
+      case 'K': return this.fail('\\K is not supported', start);
+      case 'X': case 'p': case 'P': return this.fail(`\\${c} needs Unicode support, which ModSecurity v2 patterns do not have`, start);
       case 'Q': {
         let end = this.src.indexOf('\\E', this.pos);
         if (end < 0) end = this.src.length;

@@ -333,16 +333,14 @@ class SqliState {
         a.type = b.type === T_LEFTPARENS ? T_OPERATOR : T_BAREWORD;
         continue;
       }
-      let handled = false;
+      // Cases that only retype a token fall through to the three-token rules (as in the C code).
       if (a.type === T_OPERATOR && (upperEquals('LIKE', a.val) || upperEquals('NOT LIKE', a.val))) {
         if (b.type === T_LEFTPARENS) a.type = T_FUNCTION;
-        handled = true;
       } else if (a.type === T_SQLTYPE && (b.type === T_BAREWORD || b.type === T_NUMBER || b.type === T_SQLTYPE || b.type === T_LEFTPARENS ||
         b.type === T_FUNCTION || b.type === T_VARIABLE || b.type === T_STRING)) {
         a.copyFrom(b); pos--; this.statsFolds++; left = 0; continue;
       } else if (a.type === T_COLLATE && b.type === T_BAREWORD) {
         if (b.val.includes('_')) { b.type = T_SQLTYPE; left = 0; }
-        handled = true;
       } else if (a.type === T_BACKSLASH) {
         if (b.isArithmeticOp()) a.type = T_NUMBER;
         else { a.copyFrom(b); pos--; this.statsFolds++; }
@@ -358,7 +356,6 @@ class SqliState {
       } else if (b.type === T_RIGHTBRACE) {
         pos--; left = 0; this.statsFolds++; continue;
       }
-      void handled;
 
       while (more && pos <= MAX_TOKENS && pos - left < 3) {
         this.current = v[pos]!;
