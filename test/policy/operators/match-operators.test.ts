@@ -32,8 +32,14 @@ test('@rx with a macro compiles the expansion per transaction', () => {
   assert.equal(op.evaluate(new RecordingTx(tx), 'utf-8'), true);
   assert.equal(op.evaluate(new RecordingTx(tx), 'iso-8859-1'), true);
   assert.equal(op.evaluate(new RecordingTx(tx), 'utf-16'), false);
-  assert.equal(op.evaluate(new RecordingTx({ 'tx.allowed_request_content_type_charset': '(' }), '('), false, 'a broken expansion does not match');
-  assert.throws(() => createOperator('rx', '(%{tx.x}'), /missing \)/);
+  // v2 runs the expanded pattern through log_escape_re(): "(" . "+" "?" become literals, "|" "^" "$" "*" stay.
+  assert.equal(op.evaluate(new RecordingTx({ 'tx.allowed_request_content_type_charset': '(' }), '('), true);
+  assert.equal(op.evaluate(new RecordingTx({ 'tx.allowed_request_content_type_charset': 'a.c' }), 'abc'), false);
+  assert.equal(op.evaluate(new RecordingTx({ 'tx.allowed_request_content_type_charset': 'a.c' }), 'a.c'), true);
+  assert.equal(op.evaluate(new RecordingTx({ 'tx.allowed_request_content_type_charset': 'ab*' }), 'abbb'), true);
+  const paren = createOperator('rx', '(%{tx.x})');
+  assert.equal(paren.evaluate(new RecordingTx({ 'tx.x': 'y' }), '(y)'), true, 'the pattern\'s own parentheses are escaped too');
+  assert.equal(paren.evaluate(new RecordingTx({ 'tx.x': 'y' }), 'y'), false);
 });
 
 test('@rx rejects bad patterns at load time and survives any input', () => {
@@ -51,4 +57,12 @@ test('@unconditionalMatch, @noMatch, @geoLookup and @rbl', () => {
   assert.equal(matches('geoLookup', '', '8.8.8.8'), false, 'no geolocation database: no match, as v2 without SecGeoLookupDb');
   assert.equal(matches('rbl', 'dnsbl.httpbl.org', '1.2.3.4'), false, 'the engine does no DNS lookups');
   assert.throws(() => createOperator('rbl', ''), /missing parameter/);
+});
+
+test('logEscapeRe escapes exactly what ModSecurity v2 escapes', async () => {
+  const { logEscapeRe } = await import('../../../src/policy/operators/rx.js');
+  assert.equal(logEscapeRe('^a|b$'), '^a|b$');
+  assert.equal(logEscapeRe('(a.b)+?[c]/:"\\'), '\\(a\\.b\\)\\+\\?\\[c\\]\\/\\:\\"\\\\');
+  assert.equal(logEscapeRe('\t\n\r\x0b\x08\x01\x7f\xff'), '\\t\\n\\r\\v\\b\\x01\\x7f\\xff');
+  assert.equal(logEscapeRe('*{}'), '*{}');
 });
