@@ -206,7 +206,10 @@ class RequestInspection implements Inspection {
     const s = this.g.policy.settings;
     const inspect = this.tx.requestBodyAccess && this.decision.kind === 'allow';
     const nativeBody = this.g.native.policies.some((p) => p.checkBody);
-    const limit = inspect ? this.tx.requestBodyLimit : nativeBody ? s.requestBodyNoFilesLimit : 0;
+    // As ModSecurity: bodies without files (everything but multipart) are held to
+    // SecRequestBodyNoFilesLimit, multipart bodies to SecRequestBodyLimit.
+    const bodyLimit = this.tx.bodyProcessor === 'MULTIPART' ? this.tx.requestBodyLimit : Math.min(this.tx.requestBodyLimit, s.requestBodyNoFilesLimit);
+    const limit = inspect ? bodyLimit : nativeBody ? s.requestBodyNoFilesLimit : 0;
     // Simulation never rejects: an oversized body is inspected partially and passed on.
     const reject = this.active && inspect && s.requestBodyLimitAction === 'Reject';
     return { limit, overLimit: reject ? 'reject' : 'partial' };

@@ -84,7 +84,11 @@ test('active mode: request body phase and response phase', () => {
   const ins = set.get('g')!;
   const post = ins.begin(facts({ method: 'POST', rawHeaders: ['Host', 'shop.test', 'Content-Type', 'application/x-www-form-urlencoded', 'Content-Length', '6'] }))!;
   assert.deepEqual(post.requestHeaders(), { kind: 'allow' });
-  assert.ok(post.requestBody.limit > 0);
+  // Engine defaults (modsecurity.conf-recommended): 128 KiB without files, 12.5 MiB multipart.
+  assert.equal(post.requestBody.limit, 131072);
+  const upload = ins.begin(facts({ method: 'POST', rawHeaders: ['Host', 'shop.test', 'Content-Type', 'multipart/form-data; boundary=x'] }))!;
+  upload.requestHeaders();
+  assert.equal(upload.requestBody.limit, 13107200);
   assert.equal(post.requestBody.overLimit, 'reject');
   assert.deepEqual(post.requestBodyDone(Buffer.from('p=evil'), true), { kind: 'block', status: 406, ruleIds: ['101'] });
   post.end(outcome);
