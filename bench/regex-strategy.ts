@@ -4,6 +4,10 @@
  *
  *   node --import tsx bench/regex-strategy.ts [--quick]
  *
+ * A full run takes 10–15 minutes on 2 cores, most of it spent waiting for the V8 modes to hit their
+ * 180 s limit on pathological input (that is the finding); --quick uses fewer values and a 60 s limit.
+ * One mode alone: --worker=<mode> prints its raw JSON lines.
+ *
  * Engines (each measured in its own child process, because V8 flags are process-wide):
  *   re2          node-re2 on the exact RE2 translation (patterns RE2 can express)
  *   v8           V8 RegExp (backtracking) on the exact V8 translation
