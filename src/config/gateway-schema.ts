@@ -315,6 +315,12 @@ const forwardedConnections = object<ForwardedConnections>({
   derive: (raw) => ({ header: raw.header, headerLower: raw.header.toLowerCase(), trustedProxies: raw.trustedProxies } as ForwardedConnections),
 });
 
+/** Bridge mode with `transparency: client-ip` (its default), read from the document being decoded. */
+function serverSeesClient(cx: DecodeContext): boolean {
+  return cx.doc.getIn(['gateway', 'mode']) === 'bridge'
+    && (cx.doc.getIn(['gateway', 'bridge', 'transparency']) ?? 'client-ip') === 'client-ip';
+}
+
 const forwardedClientIpObject = object<ForwardedClientIp>({
   enabled: optional(bool, true),
   header: optional(headerName, 'X-Forwarded-For'),
@@ -389,7 +395,9 @@ const service = object<Mutable<Service>>({
   sslPorts: portList,
   certificates: optional(list(certificate), []),
   forwardedConnections: optional(nullable(forwardedConnections), null),
-  forwardedClientIp: optional(forwardedClientIp, () => ({ enabled: true, header: 'X-Forwarded-For', addProto: true, addHost: true })),
+  // Default on, except in bridge mode with transparency client-ip: the server sees the client's own
+  // address there, and a transparent gateway adds nothing to the request unless asked.
+  forwardedClientIp: optional(forwardedClientIp, (cx) => ({ enabled: !serverSeesClient(cx), header: 'X-Forwarded-For', addProto: true, addHost: true })),
   encrypt: optional(bool, false),
   validateServerCertificate: optional(bool, true),
   caFile: optional(nullable(filePath), null),

@@ -21,6 +21,7 @@ import { buildInspectors } from './inspectors.js';
 import { ListenerRegistry, type ApplyOptions, type ListenerInfo, type TransparentListenerOpener } from './listener-registry.js';
 import { loadModeRuntimeFactory } from './mode-registry.js';
 import type { ListenerSpec, ModeRuntime, ModeRuntimeFactory } from './runtime.js';
+import { assertBridgeReady, startBridgeDataPlane, transparentListenerOpener, type BridgeDataPlane } from '../modes/bridge/bridge-lifecycle.js';
 
 /** A configuration to load: the file, or (cluster workers) the exact text the primary validated. */
 export interface ConfigSource {
@@ -41,6 +42,11 @@ export interface GatewayOptions {
   /** Log destination instead of gateway.log.file / stdout. */
   readonly logDestination?: DestinationStream;
   readonly openTransparentListener?: TransparentListenerOpener;
+  /**
+   * Bridge mode: install the nftables interception after the listeners open, update it on reload,
+   * remove it on stop. Default true; tests that only exercise the data path turn it off.
+   */
+  readonly bridgeInterception?: boolean;
 }
 
 export interface ReloadResult {
@@ -123,6 +129,8 @@ export class Gateway {
   /** Reloads run one at a time, in the order asked. */
   #queue: Promise<unknown> = Promise.resolve();
   #stopped = false;
+  /** Bridge mode's nftables rules and routing; null in other modes. */
+  #dataPlane: BridgeDataPlane | null = null;
 
   private constructor(options: GatewayOptions, root: RootLogger, registry: ListenerRegistry, first: Generation) {
     this.#options = options;
@@ -140,25 +148,32 @@ export class Gateway {
   static async start(source: ConfigSource, options: GatewayOptions): Promise<Gateway> {
     const config = loadGatewayConfig(source);
     if (options.checkAddresses) checkAliasAddresses(config, options.interfaces?.());
+    const withDataPlane = config.gateway.mode === 'bridge' && options.bridgeInterception !== false;
+    if (withDataPlane) await assertBridgeReady(config);
     const root = createRootLogger(config, {
       worker: options.worker,
       ...(options.logDestination ? { destination: options.logDestination } : {}),
     });
     const registry = new ListenerRegistry({
       logger: componentLogger(root.logger, 'listeners'),
-      ...(options.openTransparentListener ? { openTransparentListener: options.openTransparentListener } : {}),
+      openTransparentListener: options.openTransparentListener ?? transparentListenerOpener,
     });
     let generation: Generation | null = null;
+    let dataPlane: BridgeDataPlane | null = null;
     try {
       generation = await buildGeneration(config, root.logger, options);
       await registry.apply(generation.runtime.listeners, applyOptions(generation, root.logger));
+      // After the listeners: until the rules exist nothing is intercepted (the bridge stays a cable).
+      if (withDataPlane) dataPlane = await startBridgeDataPlane(config, root.logger);
     } catch (err) {
+      await registry.close(0);
       if (generation) await retire(generation, 0);
       for (const line of errorLines(err)) root.logger.error(line);
       await root.close();
       throw err;
     }
     const gateway = new Gateway(options, root, registry, generation);
+    gateway.#dataPlane = dataPlane;
     gateway.#log.info(
       { configFile: config.sourceFile, listeners: registry.list().map((l) => l.key), inspection: generation.inspectors !== null },
       'gateway started',
@@ -206,6 +221,16 @@ export class Gateway {
       if (this.#options.checkAddresses) checkAliasAddresses(config, this.#options.interfaces?.());
       next = await buildGeneration(config, this.#root.logger, this.#options);
       await this.#registry.apply(next.runtime.listeners, applyOptions(next, this.#root.logger));
+      if (this.#dataPlane) {
+        try {
+          await this.#dataPlane.reload(config);
+        } catch (err) {
+          // The rules still describe the running configuration: put its listeners back too.
+          await this.#registry.apply(this.#current.runtime.listeners, applyOptions(this.#current, this.#root.logger))
+            .catch((rollbackErr) => this.#log.error({ err: rollbackErr }, 'rollback of the listeners failed'));
+          throw err;
+        }
+      }
     } catch (err) {
       if (next) await retire(next, 0);
       const errors = errorLines(err);
@@ -267,6 +292,10 @@ export class Gateway {
       retire(this.#current, graceMs),
       ...[...this.#retiring].map((g) => retire(g, graceMs)),
     ]);
+    // Last: intercepted connections keep their marks (and so their path) until they are finished.
+    if (this.#dataPlane) {
+      await this.#dataPlane.stop().catch((err) => this.#log.error({ err }, 'removing the bridge interception failed'));
+    }
     this.#log.info('stopped');
     await this.#root.close();
   }

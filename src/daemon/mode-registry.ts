@@ -16,7 +16,7 @@ function notAvailable(mode: Mode): ModeLoader {
 
 const MODES: Readonly<Record<Mode, ModeLoader>> = {
   alias: async () => (await import('../modes/alias/alias-runtime.js')).createAliasRuntime,
-  bridge: notAvailable('bridge'),
+  bridge: async () => (await import('../modes/bridge/bridge-runtime.js')).createBridgeRuntime,
   sniff: notAvailable('sniff'),
 };
 
