@@ -10,7 +10,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { inspectBridgeRules } from '../../src/platform/nft-apply.js';
@@ -251,6 +251,28 @@ sites:
     assert.ok(lab.icmpEcho('10.20.0.10'), 'ping the protected server');
     await sleep(200);
     for (const p of paths) assert.equal(accessLine(daemon!, p), undefined, `the daemon never saw ${p}`);
+  });
+
+  it('reload (SIGHUP): a server added to the group is intercepted, set elements only, old flows untouched', async () => {
+    const proc = daemon!;
+    const text = readFileSync(configs.active, 'utf8');
+    writeFileSync(configs.active, text.replace('servers: [10.20.0.10, fd00:20::10]', 'servers: [10.20.0.10, 10.20.0.11, fd00:20::10]'));
+    try {
+      proc.child.kill('SIGHUP');
+      let updated: LogLine | undefined;
+      for (let i = 0; i < 100 && !updated; i++) {
+        updated = logLines(proc).find((l) => l.msg === 'bridge interception updated');
+        if (!updated) await sleep(50);
+      }
+      assert.equal(updated?.outcome, 'updated', `set elements changed, no re-apply:\n${proc.output()}`);
+      const path = unique('reloaded');
+      const seen = json(fetchFromClient(`http://10.20.0.11${path}`));
+      assert.equal(seen?.sawLocal, '10.20.0.11:80');
+      assert.equal(host(seen.sawPeer), '10.10.0.2');
+      assert.ok(await waitAccessLine(proc, path), '10.20.0.11 now goes through the daemon');
+    } finally {
+      writeFileSync(configs.active, text);
+    }
   });
 
   it('clean stop: the keep-alive connection opened before the start survived, and nothing is left installed', async () => {
