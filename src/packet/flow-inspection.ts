@@ -204,6 +204,7 @@ export class FlowInspection implements FlowEvents {
   }
 
   private requestHead(conv: FlowConversation, h: MessageHead): void {
+    if (conv.torn) return; // the rest of a chunk that held the blocked request
     this.stats.requests++;
     const f = conv.flow;
     const facts: RequestFacts = {
@@ -265,7 +266,7 @@ export class FlowInspection implements FlowEvents {
 
   private responseHead(conv: FlowConversation, h: MessageHead): void {
     const ex = conv.exchanges[conv.respIndex];
-    if (!ex) return; // a response to a request we did not see (capture started mid-flow)
+    if (!ex || conv.torn) return; // a response to a request we did not see (capture started mid-flow)
     this.stats.responses++;
     ex.responseStarted = true;
     ex.status = h.status;
