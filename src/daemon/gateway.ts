@@ -218,6 +218,10 @@ export class Gateway {
     let next: Generation | null = null;
     try {
       const config = loadGatewayConfig(source);
+      if (config.gateway.mode !== this.#current.config.gateway.mode) {
+        throw new DaemonError('ERR_GATEWAY_STATE',
+          `gateway.mode changed from ${this.#current.config.gateway.mode} to ${config.gateway.mode}: restart the daemon to change modes`);
+      }
       if (this.#options.checkAddresses) checkAliasAddresses(config, this.#options.interfaces?.());
       next = await buildGeneration(config, this.#root.logger, this.#options);
       await this.#registry.apply(next.runtime.listeners, applyOptions(next, this.#root.logger));

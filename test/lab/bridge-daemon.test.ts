@@ -57,7 +57,7 @@ describe('the daemon in bridge mode, end to end in the netns lab', { skip: labSk
   let tag = 0;
   const unique = (what: string): string => `/${what}-${++tag}-${Date.now().toString(36)}`;
 
-  const writeConfig = (name: string, opts: { operationMode: string; transparency: string; failure: string }): string => {
+  const writeConfig = (name: string, opts: { operationMode: string; transparency: string; failure: string; design?: string }): string => {
     const certs = join(lab.runDir, 'certs');
     const file = join(lab.runDir, `${name}.yaml`);
     writeFileSync(file, `
@@ -73,6 +73,7 @@ gateway:
     ports: [ext0, int0]
     transparency: ${opts.transparency}
     failure: ${opts.failure}
+    design: ${opts.design ?? 'B'}
     nftTable: ${table}
 sites:
   - name: Lab
@@ -165,7 +166,7 @@ sites:
     assert.equal(lab.exec('gw', ['ip', 'route', 'show', 'table', '100']).stdout.trim(), '', 'no route in table 100');
   };
 
-  let configs: Record<'active' | 'simulation' | 'gatewayIp' | 'closed', string>;
+  let configs: Record<'active' | 'simulation' | 'gatewayIp' | 'closed' | 'designA', string>;
 
   before(() => {
     assertLabAvailable();
@@ -176,6 +177,7 @@ sites:
       simulation: writeConfig('simulation', { operationMode: 'simulation', transparency: 'client-ip', failure: 'open' }),
       gatewayIp: writeConfig('gateway-ip', { operationMode: 'active', transparency: 'gateway-ip', failure: 'open' }),
       closed: writeConfig('closed', { operationMode: 'active', transparency: 'client-ip', failure: 'closed' }),
+      designA: writeConfig('design-a', { operationMode: 'active', transparency: 'client-ip', failure: 'closed', design: 'A' }),
     };
   });
 
@@ -346,5 +348,23 @@ sites:
     await again.stop('SIGTERM');
     await nothingInstalled();
     assert.equal(json(fetchFromClient('http://10.20.0.10/closed-stopped'))?.url, '/closed-stopped', 'a clean stop leaves a plain bridge');
+  });
+
+  it('design A (TPROXY to port + 15000, br_netfilter off): intercepted with the client address; clean stop restores the bridge', async () => {
+    const proc = await startDaemon(configs.designA);
+    assert.equal(lab.exec('gw', ['sysctl', '-n', 'net.bridge.bridge-nf-call-iptables']).stdout.trim(), '0');
+    const listening = lab.exec('gw', ['ss', '-Hltn']).stdout;
+    assert.match(listening, /0\.0\.0\.0:15080\b/, 'the daemon listens on the TPROXY port');
+    assert.doesNotMatch(listening, /0\.0\.0\.0:80\b/);
+    const path = unique('design-a');
+    const seen = json(fetchFromClient(`http://10.20.0.10${path}`));
+    assert.equal(seen?.url, path, proc.output());
+    assert.equal(host(seen.sawPeer), '10.10.0.2');
+    assert.ok(await waitAccessLine(proc, path), 'through the daemon');
+    const tlsSeen = json(fetchFromClient(`https://10.20.0.10${unique('design-a-tls')}`));
+    assert.equal(tlsSeen?.server, 'https-443');
+    await proc.stop('SIGTERM');
+    await nothingInstalled();
+    assert.equal(json(fetchFromClient('http://10.20.0.10/after-a'))?.url, '/after-a');
   });
 });

@@ -49,9 +49,6 @@ export async function startBridgeDataPlane(config: GatewayConfig, logger: Logger
   }, 'bridge interception installed');
   return {
     async reload(next: GatewayConfig): Promise<void> {
-      if (next.gateway.mode !== 'bridge') {
-        throw new Error(`gateway.mode changed from bridge to ${next.gateway.mode}: restart the daemon to change modes`);
-      }
       const outcome = await interception.reload(next);
       log.info({ outcome }, 'bridge interception updated');
     },

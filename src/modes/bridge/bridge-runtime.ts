@@ -28,6 +28,13 @@ import { BridgeRuntimeError, canonicalAddress, compileEndpoints, endpointKey, ty
 import { buildBridgeTls, type BridgeTlsPort } from './bridge-tls.js';
 import { ClientSourcedUpstreams } from './client-sourced-upstreams.js';
 
+/**
+ * Design A TPROXYs protected connections to the daemon's own port, protected port + 15000 (the
+ * renderer's default, src/platform/nft-ruleset.ts; the configuration has no key to change it). The
+ * accepted socket still carries the original destination, so the lookup is the same as in Design B.
+ */
+export const DESIGN_A_PORT_OFFSET = 15000;
+
 /** Distinct upstream TLS names remembered per endpoint (gateway-ip); beyond, the server's IP is used. */
 const MAX_NAMES_PER_ENDPOINT = 64;
 
@@ -155,18 +162,20 @@ export const createBridgeRuntime: ModeRuntimeFactory = (config, deps): ModeRunti
   };
 
   const listeners: ListenerSpec[] = [];
+  const listenOffset = bridge.design === 'A' ? DESIGN_A_PORT_OFFSET : 0;
   for (const [port, plan] of compiled.ports) {
     const tls = plan.tls ? tlsByPort.get(port)!.listener : null;
+    const listenPort = port + listenOffset;
     const first = plan.endpoints[0]!;
     const addresses = [...(plan.v4 ? ['0.0.0.0'] : []), ...(plan.v6 ? ['::'] : [])];
     for (const address of addresses) {
       listeners.push({
-        key: address === '::' ? `[::]:${port}` : `${address}:${port}`,
+        key: address === '::' ? `[::]:${listenPort}` : `${address}:${listenPort}`,
         address,
-        port,
+        port: listenPort,
         tls,
         transparent: true,
-        source: `${first.source} (port ${port}${plan.endpoints.length > 1 ? ` and ${plan.endpoints.length - 1} more endpoint(s)` : ''})`,
+        source: `${first.source} (${listenOffset === 0 ? '' : `design A, for `}port ${port}${plan.endpoints.length > 1 ? ` and ${plan.endpoints.length - 1} more endpoint(s)` : ''})`,
         onRequest(req: IncomingMessage, res: ServerResponse): void {
           if (planOf(req.socket) === undefined) {
             unmatched(req.socket);
