@@ -249,6 +249,10 @@ function render(rows: readonly Row[], seconds: number, command: string, started:
   const out: string[] = [];
   out.push('## Engine benchmark: the policy engine alone, in process');
   out.push('');
+  const load1 = Number(loadBefore.split(' ')[0]);
+  if (load1 > 1.5) {
+    out.push(`> **Measured under load**: the 1-minute load average was ${load1.toFixed(2)} when the run started, so the engine shared its core with other work.`, '');
+  }
   out.push(`Measured ${started.toISOString().replace('T', ' ').slice(0, 16)} UTC with:`);
   out.push('', '```sh', command, '```', '');
   out.push(`- machine: ${m.cpus} cores (nproc), ${m.cpuModel}, ${m.kernel}, ${m.node}; one thread`);

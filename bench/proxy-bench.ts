@@ -40,6 +40,9 @@ const WORKLOADS = {
 } as const;
 type WorkloadName = keyof typeof WORKLOADS;
 
+/** Above this 1-minute load average at the start, the report says the machine was busy. */
+const BUSY_LOAD = 1.5;
+
 const TARGET_LABEL: Record<TargetName, string> = {
   direct: 'direct to origin',
   'other-origin': 'direct to the other origin (comparison)',
@@ -272,6 +275,11 @@ export function renderReport(ms: readonly Measurement[], o: Options, ctx: { comm
   out.push('## Proxy benchmark: Portcullis vs direct, nginx, nginx + ModSecurity');
   out.push('');
   if (o.label) out.push(`> **${o.label}**`, '');
+  const load1 = Number(ctx.loadBefore.split(' ')[0]);
+  if (load1 > BUSY_LOAD) {
+    out.push(`> **Measured under load**: the 1-minute load average was ${load1.toFixed(2)} when the run started ` +
+      `(other work shared the ${os.availableParallelism()} cores), so every target had less CPU than on a quiet machine; the ratios are the useful part.`, '');
+  }
   out.push(`Measured ${ctx.started.toISOString().replace('T', ' ').slice(0, 16)} UTC (run took ${Math.round((ctx.finished.getTime() - ctx.started.getTime()) / 1000)} s) with:`);
   out.push('');
   out.push('```sh');
@@ -325,6 +333,7 @@ export async function main(argv: string[]): Promise<void> {
   const started = new Date();
   const loadBefore = os.loadavg().map((l) => l.toFixed(2)).join(' ');
   const command = `npm run bench -- proxy${argv.length ? ' ' + argv.map((a) => (/[^\w,./:=-]/.test(a) ? JSON.stringify(a) : a)).join(' ') : ''}`;
+  if (os.loadavg()[0]! > BUSY_LOAD) log(`WARNING: 1-minute load average ${os.loadavg()[0]!.toFixed(2)}: the machine is busy, the report will say so`);
   log(`targets ${o.targets.join(', ')}; workloads ${o.workloads.join(', ')}; ${o.durationS} s each after ${o.warmupS} s warm-up`);
   const origin = await startOrigin(o.origin, o.accessLog);
   const results: Measurement[] = [];
