@@ -1,9 +1,11 @@
 /** Every `portcullis` sub-command, in the order `portcullis --help` lists them. Add new ones here. */
 import type { CliCommand } from '../command.js';
 import { aliasesCommand } from './aliases.js';
+import { captureCommand } from './capture.js';
 import { checkConfigCliCommand } from './check-config.js';
 import { demoCommand } from './demo.js';
 import { reloadCommand } from './reload.js';
+import { replayCommand } from './replay.js';
 import { runCommand } from './run.js';
 import { statusCommand } from './status.js';
 
@@ -14,4 +16,6 @@ export const COMMANDS: readonly CliCommand[] = [
   statusCommand,
   demoCommand,
   aliasesCommand,
+  replayCommand,
+  captureCommand,
 ];
