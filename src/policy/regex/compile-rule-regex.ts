@@ -15,6 +15,7 @@ import { parsePcre, PcreSyntaxError, type Node } from './pcre-syntax.js';
 import { toRe2Source, toRe2SupersetSource, toV8Source, UnsupportedConstruct, type V8Translation } from './target-syntax.js';
 import { BoundedMatcher, DEFAULT_STEP_LIMIT } from './bounded-matcher.js';
 import { requiredLiterals } from './required-literals.js';
+import { meetsByteSets, presentBytes, requiredByteSets } from './required-bytes.js';
 
 interface Re2Instance {
   test(s: string): boolean;
@@ -49,6 +50,11 @@ export interface CompiledRegex {
    * exec() already check them; an engine may also use them to skip whole rules with one scan per value.
    */
   readonly requiredLiterals: readonly string[] | null;
+  /**
+   * Byte sets (8 words each) such that every match holds a byte of each set, or null (required-bytes.ts).
+   * test() and exec() already check them; the engine also uses them to skip values before transforming.
+   */
+  readonly requiredByteSets: readonly Uint32Array[] | null;
   test(s: string): boolean;
   /** [whole match, group 1, …] (undefined for groups that did not take part), or null. */
   exec(s: string): Array<string | undefined> | null;
@@ -114,31 +120,70 @@ export interface CompileOptions {
 
 export function compileRuleRegex(pcre: string, options: CompileOptions = {}): CompiledRegex {
   const t = translatePcre(pcre);
-  const literals = options.engine === 'bounded' ? null : requiredLiterals(t.root);
-  return withLiteralCheck(compileTranslation(pcre, t, options), literals);
+  const forced = options.engine === 'bounded';
+  const literals = forced ? null : requiredLiterals(t.root);
+  const byteSets = forced ? null : requiredByteSets(t.root);
+  return withPrefilter(compileTranslation(pcre, t, options), literals, byteSets);
 }
 
-/** Values repeat across the patterns of a rule set: lower-case each one once. */
-let lastLowerSubject: string | null = null;
-let lastLower = '';
-const ASCII_UPPER_RUN = /[A-Z]+/g;
-function asciiLowerOf(s: string): string {
-  if (s !== lastLowerSubject) {
-    // ASCII only: the literals fold ASCII, and String#toLowerCase would also fold Latin-1 bytes (É → é).
-    lastLower = s.replace(ASCII_UPPER_RUN, (m) => m.toLowerCase());
-    lastLowerSubject = s;
+/**
+ * What the prefilters need from a value, computed once per distinct value (values repeat across the
+ * patterns of a rule set and across requests): the bytes it holds, and its ASCII-lower-cased form.
+ */
+interface ValueFacts {
+  readonly bytes: Uint32Array;
+  lower: string | null;
+}
+
+/** Values longer than this are not remembered (the memo must not pin request bodies). */
+const MAX_MEMO_VALUE = 16 * 1024;
+const MAX_MEMO_ENTRIES = 4096;
+const valueFacts = new Map<string, ValueFacts>();
+let lastFactsSubject: string | null = null;
+let lastFacts: ValueFacts = { bytes: new Uint32Array(8), lower: null };
+
+function factsOf(s: string): ValueFacts {
+  if (s === lastFactsSubject) return lastFacts;
+  let f = s.length <= MAX_MEMO_VALUE ? valueFacts.get(s) : undefined;
+  if (f === undefined) {
+    f = { bytes: new Uint32Array(8), lower: null };
+    presentBytes(s, f.bytes);
+    if (s.length <= MAX_MEMO_VALUE) {
+      if (valueFacts.size >= MAX_MEMO_ENTRIES) valueFacts.clear();
+      valueFacts.set(s, f);
+    }
   }
-  return lastLower;
+  lastFactsSubject = s;
+  lastFacts = f;
+  return f;
 }
 
-function withLiteralCheck(re: CompiledRegex, literals: string[] | null): CompiledRegex {
-  if (literals === null) return re;
-  // limitExceeded describes the last call: false when the literals alone decided it.
+const ASCII_UPPER_RUN = /[A-Z]+/g;
+function asciiLowerOf(s: string, f: ValueFacts): string {
+  // ASCII only: the literals fold ASCII, and String#toLowerCase would also fold Latin-1 bytes (É → é).
+  // No upper-case letter present (bytes 0x41–0x5A: bits 1–26 of word 2): the value is its own lower case.
+  if ((f.bytes[2]! & 0x07fffffe) === 0) return (f.lower = s);
+  return (f.lower = s.replace(ASCII_UPPER_RUN, (m) => m.toLowerCase()));
+}
+
+/**
+ * Puts the prefilters in front of the engine: the required byte sets (a few word ANDs against the
+ * value's byte bitmap), then the required literals (`includes` on the lower-cased value). Both are
+ * necessary conditions for a match, so a value failing either cannot match and no engine runs.
+ */
+function withPrefilter(re: CompiledRegex, literals: string[] | null, byteSets: Uint32Array[] | null): CompiledRegex {
+  if (literals === null && byteSets === null) return re;
+  // limitExceeded describes the last call: false when the prefilters alone decided it.
   let engineRan = false;
   const mayMatch = (s: string): boolean => {
-    const low = asciiLowerOf(s);
-    for (const l of literals) if (low.includes(l)) return (engineRan = true);
-    return (engineRan = false);
+    const f = factsOf(s);
+    if (byteSets !== null && !meetsByteSets(f.bytes, byteSets)) return (engineRan = false);
+    if (literals !== null) {
+      const low = f.lower ?? asciiLowerOf(s, f);
+      for (let i = 0; i < literals.length; i++) if (low.includes(literals[i]!)) return (engineRan = true);
+      return (engineRan = false);
+    }
+    return (engineRan = true);
   };
   return {
     engine: re.engine,
@@ -147,6 +192,7 @@ function withLiteralCheck(re: CompiledRegex, literals: string[] | null): Compile
     groupCount: re.groupCount,
     fallbackReason: re.fallbackReason,
     requiredLiterals: literals,
+    requiredByteSets: byteSets,
     test: (s) => mayMatch(s) && re.test(s),
     exec: (s) => (mayMatch(s) ? re.exec(s) : null),
     search: (s, from) => re.search(s, from),
@@ -205,6 +251,7 @@ function compileTranslation(pcre: string, t: Translation, options: CompileOption
     groupCount: t.groupCount,
     fallbackReason: reason,
     requiredLiterals: null,
+    requiredByteSets: null,
     test,
     exec: (s) => { matcher.limitExceeded = false; return mayMatch(s) ? matcher.exec(s) : null; },
     search: (s, from) => matcher.search(s, from),
@@ -234,6 +281,7 @@ function re2Regex(RE2: Re2Constructor, re: Re2Instance, pcre: string, source: st
     groupCount,
     fallbackReason: null,
     requiredLiterals: null,
+    requiredByteSets: null,
     test: (s) => (s.length < 16 ? re.test(s) : re.test(utf8Of(s) as unknown as string)),
     exec: (s) => {
       const m = re.exec(s);
