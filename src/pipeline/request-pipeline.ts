@@ -203,6 +203,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private waitingForDrain = false;
 
   private hasBody = false;
+  /** Content-Length of a body without Transfer-Encoding, else -1 (length known only at its end). */
+  private declaredLength = -1;
   private requestEnded = false;
   private collecting = false;
   private collectLimit = 0;
@@ -235,6 +237,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.path = pathOf(req.url);
     this.hasBody = hasRequestBody(req);
     this.requestEnded = !this.hasBody;
+    if (this.hasBody && req.headers['transfer-encoding'] === undefined) this.declaredLength = Number(req.headers['content-length']);
     if (overLimit !== null) return this.answer(overLimit);
 
     const route = lookup(this.host, this.path, req);
@@ -319,8 +322,16 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.collecting) {
       this.prefix.push(chunk);
       this.prefixBytes += chunk.length;
-      // Strictly greater: with exactly `limit` bytes we cannot yet tell whether the body is complete.
-      if (this.prefixBytes > this.collectLimit) {
+      const overLimit = this.prefixBytes > this.collectLimit;
+      if (this.prefixBytes === this.declaredLength && (!overLimit || this.inspection === null)) {
+        // The whole body is in hand (node:http holds a Content-Length body to its declared length): it
+        // goes upstream as one buffer, written with the head, instead of through a stream. The request's
+        // 'end' follows on its own; nothing is paused.
+        this.collecting = false;
+        this.requestEnded = true;
+        this.prefixCollected(true);
+      } else if (overLimit) {
+        // Strictly greater: with exactly `limit` bytes we cannot yet tell whether the body is complete.
         this.req.pause();
         this.collecting = false;
         this.prefixCollected(false);
@@ -373,7 +384,13 @@ class Exchange implements Dispatcher.DispatchHandler {
       }
       if (decision.kind !== 'allow') return this.enforce(decision);
     }
-    this.body = new ForwardedBody(this.req, chunks, complete, this.pipeline.limits.streamHighWaterMark);
+    if (complete) {
+      // Nothing more will come from the client: one buffer (undici writes it with the head, with a
+      // Content-Length) instead of a stream.
+      this.dispatch(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.prefixBytes));
+      return;
+    }
+    this.body = new ForwardedBody(this.req, chunks, false, this.pipeline.limits.streamHighWaterMark);
     this.dispatch(this.body);
   }
 
@@ -386,7 +403,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   // ---- upstream -----------------------------------------------------------------------------------
 
-  private dispatch(body: ForwardedBody | null): void {
+  private dispatch(body: ForwardedBody | Buffer | null): void {
     const route = this.route!;
     const { req } = this;
     const tls = (req.socket as TLSSocket).encrypted === true;
