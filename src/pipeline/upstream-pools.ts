@@ -4,7 +4,7 @@
  * number of connections, so a burst of clients queues at the gateway instead of opening unbounded
  * sockets toward the server.
  */
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { buildConnector, Pool } from 'undici';
 import type { Timeouts } from '../config/types.js';
@@ -38,6 +38,11 @@ export interface Upstream {
   readonly dispatchServerName: string | undefined;
   /** Options for a raw net/tls connection to the same origin (WebSocket and other upgrades). */
   readonly socketOptions: ConnectionOptions & { host: string; port: number };
+  /**
+   * Opens that raw connection itself instead (bridge mode: from the client's address). The socket
+   * emits 'connect' (plain) or 'secureConnect' (encrypt), or 'error', like net/tls.connect().
+   */
+  readonly openSocket?: () => Socket;
 }
 
 function hostForUrl(host: string): string {

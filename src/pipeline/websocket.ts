@@ -151,7 +151,9 @@ export function relayUpgrade(pipeline: RequestPipeline, req: IncomingMessage, cl
 
   const target = route.upstream;
   const tlsToServer = target.target.encrypt;
-  const conn: Socket | TLSSocket = tlsToServer ? tlsConnect(target.socketOptions) : netConnect(target.socketOptions);
+  const conn: Socket | TLSSocket = target.openSocket
+    ? target.openSocket()
+    : tlsToServer ? tlsConnect(target.socketOptions) : netConnect(target.socketOptions);
   upstream = conn;
   const connectStarted = performance.now();
   let connected = false;

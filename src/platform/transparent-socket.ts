@@ -308,6 +308,31 @@ export function connectTransparent(opts: TransparentConnectOptions): Promise<net
   });
 }
 
+/**
+ * The connection of `connectTransparent`, returned at once while it connects, like `net.connect()`: the
+ * socket emits Node's own 'connect' or 'error'. For callers written against net.connect (the pipeline's
+ * Upgrade relay); no connect timeout of its own.
+ * @throws PlatformError synchronously when the socket cannot be created or bound (ERR_CAP_NET_ADMIN …)
+ */
+export function openTransparentConnection(opts: Omit<TransparentConnectOptions, 'timeoutMs'>): net.Socket {
+  const localPort = opts.localPort ?? 0;
+  const local = sockaddrFor(opts.localAddress, localPort, 'local');
+  const remote = sockaddrFor(opts.remoteAddress, opts.remotePort, 'remote');
+  if (local.family !== remote.family) {
+    throw new PlatformError('ERR_TRANSPARENT_SOCKET',
+      `local ${opts.localAddress} and remote ${opts.remoteAddress} are of different address families`, { errnoName: 'EAFNOSUPPORT' });
+  }
+  const fd = transparentBoundSocket(local, opts.localAddress, localPort, { reuseAddress: false, reusePort: false, mark: opts.mark ?? 0 });
+  let socket: net.Socket;
+  try {
+    socket = new net.Socket({ fd, manualStart: true } as net.SocketConstructorOpts);
+  } catch (err) {
+    closeUnusedFd(fd);
+    throw new PlatformError('ERR_TRANSPARENT_SOCKET', `cannot wrap fd ${fd}: ${(err as Error).message}`, { cause: err });
+  }
+  return socket.connect({ host: opts.remoteAddress, port: opts.remotePort });
+}
+
 export interface TransparentConnectorOptions {
   /** Source address of every connection this connector opens (one connector per client address). */
   readonly localAddress: string;

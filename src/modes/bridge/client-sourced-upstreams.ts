@@ -5,11 +5,12 @@
  * closed once idle: the table is bounded (least recently used idle pools go first) and swept on a timer,
  * so a scan from many addresses cannot grow it without end.
  */
-import type { ConnectionOptions } from 'node:tls';
+import { Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { Pool, type buildConnector } from 'undici';
 import type { Timeouts } from '../../config/types.js';
 import type { Upstream, UpstreamTarget } from '../../pipeline/upstream-pools.js';
-import { transparentConnector } from '../../platform/transparent-socket.js';
+import { openTransparentConnection, transparentConnector } from '../../platform/transparent-socket.js';
 
 /** Pools per (client, endpoint, name) kept at most; beyond, idle ones are closed first. */
 export const MAX_CLIENT_POOLS = 4096;
@@ -103,13 +104,28 @@ export class ClientSourcedUpstreams<R> {
       strictContentLength: true,
       connect,
     });
+    const socketOptions = { host: target.host, port: target.port, ...tlsOptions, ...(servername ? { servername } : {}) };
+    const mark = this.options.mark;
     return {
       key,
       label: `${hostForUrl(target.host)}:${target.port}`,
       pool,
       target,
       dispatchServerName: target.encrypt ? servername : undefined,
-      socketOptions: { host: target.host, port: target.port, ...tlsOptions, ...(servername ? { servername } : {}) },
+      socketOptions,
+      // Upgrade tunnels (WebSocket) come from the client's address too.
+      openSocket(): Socket {
+        let raw: Socket;
+        try {
+          raw = openTransparentConnection({ localAddress: clientIp, remoteAddress: target.host, remotePort: target.port, mark });
+        } catch (err) {
+          // Reported like a failed connect: as an 'error' event on a socket, after the caller subscribed.
+          const failed = new Socket();
+          process.nextTick(() => failed.destroy(err as Error));
+          return failed;
+        }
+        return target.encrypt ? tlsConnect({ ...socketOptions, socket: raw }) : raw;
+      },
     };
   }
 

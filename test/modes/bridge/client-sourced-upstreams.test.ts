@@ -5,11 +5,13 @@
  */
 import { strict as assert } from 'node:assert';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import type { Timeouts } from '../../../src/config/types.js';
 import { ClientSourcedUpstreams } from '../../../src/modes/bridge/client-sourced-upstreams.js';
 import type { Upstream, UpstreamTarget } from '../../../src/pipeline/upstream-pools.js';
+import { createTestPki } from '../../helpers/certs.js';
 
 const root = process.getuid?.() === 0;
 const skip = root ? false : process.env.CI === 'true' ? false : 'IP_TRANSPARENT needs root (CAP_NET_ADMIN); runs in CI';
@@ -99,5 +101,68 @@ describe('client-sourced upstream pools', { skip }, () => {
     } finally {
       await pools.destroy();
     }
+  });
+
+  describe('raw connections for Upgrade tunnels (openSocket)', () => {
+    /** A TCP (or TLS) server that writes the peer address it saw and closes. */
+    const peerEcho = async (tls: { cert: string; key: string } | null): Promise<{ port: number; close(): Promise<void> }> => {
+      const onSocket = (socket: Socket): void => {
+        socket.end(socket.remoteAddress ?? '');
+      };
+      const server = tls ? createTlsServer(tls, onSocket) : createTcpServer(onSocket);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return { port: (server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
+    };
+    const read = (socket: Socket, event: 'connect' | 'secureConnect'): Promise<{ event: boolean; text: string }> =>
+      new Promise((resolve, reject) => {
+        let connected = false;
+        let text = '';
+        socket.once(event, () => (connected = true));
+        socket.setEncoding('utf8').on('data', (d: string) => (text += d));
+        socket.once('end', () => resolve({ event: connected, text }));
+        socket.once('error', reject);
+      });
+
+    it('plain: from the client address, emitting connect like net.connect', async () => {
+      const echo = await peerEcho(null);
+      const pools = new ClientSourcedUpstreams<Upstream>({ timeouts, mark: 0 });
+      try {
+        const upstream = pools.get('ws', '127.0.0.7', { ...target, port: echo.port }, (u) => u);
+        assert.deepEqual(await read(upstream.openSocket!(), 'connect'), { event: true, text: '127.0.0.7' });
+      } finally {
+        await pools.destroy();
+        await echo.close();
+      }
+    });
+
+    it('encrypt: TLS over the client-sourced socket, verified, emitting secureConnect', async () => {
+      const pki = createTestPki();
+      const cert = pki.server('origin', ['origin.test'], ['127.0.0.1']);
+      const echo = await peerEcho({ cert: cert.cert, key: cert.key });
+      const pools = new ClientSourcedUpstreams<Upstream>({ timeouts, mark: 0 });
+      try {
+        const tlsTarget: UpstreamTarget = { ...target, port: echo.port, encrypt: true, ca: pki.ca.cert };
+        const upstream = pools.get('wss', '127.0.0.8', tlsTarget, (u) => u);
+        assert.deepEqual(await read(upstream.openSocket!(), 'secureConnect'), { event: true, text: '127.0.0.8' });
+        const untrusted = pools.get('wss-untrusted', '127.0.0.8', { ...tlsTarget, ca: null }, (u) => u);
+        await assert.rejects(read(untrusted.openSocket!(), 'secureConnect'), /self.signed|unable to (get|verify)/i);
+      } finally {
+        await pools.destroy();
+        await echo.close();
+        pki.cleanup();
+      }
+    });
+
+    it('a socket that cannot be made is reported as an error event, not thrown', async () => {
+      const pools = new ClientSourcedUpstreams<Upstream>({ timeouts, mark: 0 });
+      try {
+        const upstream = pools.get('mixed', '127.0.0.7', { ...target, host: '::1' }, (u) => u);
+        const socket = upstream.openSocket!();
+        const err = await new Promise<Error>((resolve) => socket.once('error', resolve));
+        assert.match(err.message, /different address families/);
+      } finally {
+        await pools.destroy();
+      }
+    });
   });
 });
