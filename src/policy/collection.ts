@@ -11,10 +11,14 @@ export interface VarEntry {
   value: string;
   /** Transformation cache: chain-prefix id → transformed value. Allocated on first use. */
   cache: Map<number, string> | null;
+  /** The bytes of `bytesOf` (8 words), for rule value filters (value-filter.ts). Computed on first use. */
+  bytes: Uint32Array | null;
+  /** The value `bytes` describes (values of TX and persistent collections change). */
+  bytesOf: string | null;
 }
 
 export function entry(key: string, value: string): VarEntry {
-  return { key, value, cache: null };
+  return { key, value, cache: null, bytes: null, bytesOf: null };
 }
 
 /** Read access shared by every collection kind. */

@@ -75,6 +75,7 @@ export function withTargets(r: Rule, targets: readonly Target[]): Rule {
     auditlog: r.auditlog,
     capture: r.capture,
     multiMatch: r.multiMatch,
+    valueFilter: r.valueFilter,
     chain: r.chain,
     source: r.source,
   });
@@ -137,6 +138,11 @@ export interface Rule {
   readonly auditlog: boolean;
   readonly capture: boolean;
   readonly multiMatch: boolean;
+  /**
+   * Byte sets a raw value must meet for the operator to possibly match it after the transformations
+   * (value-filter.ts); null = no filter. Computed at load from the operator and transformations.
+   */
+  readonly valueFilter: readonly Uint32Array[] | null;
   readonly chain: Rule | null;
   /** Source text (variables, operator, actions) kept so SecRuleUpdateActionById can recompile. */
   readonly source: { readonly variables: string; readonly operator: string; readonly actions: string; readonly isAction: boolean };

@@ -18,6 +18,7 @@ import { MULTIPART_FLAGS } from './variables/multipart.js';
 import { NamesView } from './variables/variable-spec.js';
 import { inRange, type IdRange } from './id-range.js';
 import { parseRequestBody } from './body/index.js';
+import { meetsByteSets, presentBytes } from './value-filter.js';
 
 export type { RuleEngineMode } from './seclang/settings.js';
 export type BodyProcessorName = 'URLENCODED' | 'MULTIPART' | 'JSON' | 'XML';
@@ -476,8 +477,10 @@ export class Transaction implements OperatorTx {
     }
     let out: MatchedValue[] | null = null;
     this.capturing = rule.capture;
-    for (const target of rule.targets) {
-      const runtimeEx = this.runtimeExclusions(starter, target);
+    const targets = rule.targets;
+    for (let ti = 0; ti < targets.length; ti++) {
+      const target = targets[ti]!;
+      const runtimeEx = this.removedTargets.length === 0 ? NO_MATCHERS : this.runtimeExclusions(starter, target);
       if (runtimeEx === false) continue;
       const spec = target.spec;
       if (target.count) {
@@ -491,21 +494,35 @@ export class Transaction implements OperatorTx {
       if (spec.kind === 'scalar') {
         const e = spec.scalar!(this);
         if (e === null) continue;
-        out = this.evalEntry(rule, spec, e, spec.name, out);
+        out = this.evalEntry(rule, spec, e, true, out);
         continue;
       }
       const coll = spec.selectorIsPath && target.path !== null && target.path.includes('@') ? this.xmlAttributes : spec.collection!(this);
       if (coll === null) continue;
-      const entries = selectEntries(coll, target, runtimeEx);
-      for (const e of entries) {
-        out = this.evalEntry(rule, spec, e, spec.selectorIsPath ? `${spec.name}` : `${spec.name}:${e.key}`, out);
+      // Entries are walked in place (no filtered copies): selector and exclusions are checked inline.
+      const sel = target.selector;
+      const list = sel === null || sel.regex !== null ? coll.all() : coll.byKey(sel.key!);
+      const keyRe = sel !== null ? sel.regex : null;
+      const excluding = target.exclusions.length > 0 || runtimeEx.length > 0;
+      const bare = spec.selectorIsPath === true;
+      const n = list.length;
+      for (let i = 0; i < n; i++) {
+        const e = list[i]!;
+        if (keyRe !== null && !keyRe.test(e.key)) continue;
+        if (excluding && isExcluded(e.key, target.exclusions, runtimeEx)) continue;
+        out = this.evalEntry(rule, spec, e, bare, out);
       }
     }
     this.capturing = false;
     return out;
   }
 
-  private evalEntry(rule: Rule, spec: VariableSpec, e: VarEntry, name: string, out: MatchedValue[] | null): MatchedValue[] | null {
+  /** `bare`: the matched variable's name is the variable alone (scalars, XML), else "NAME:key". */
+  private evalEntry(rule: Rule, spec: VariableSpec, e: VarEntry, bare: boolean, out: MatchedValue[] | null): MatchedValue[] | null {
+    // A value without the bytes the operator needs (through the transformations) cannot match: skip it
+    // before transforming it (value-filter.ts).
+    const filter = rule.valueFilter;
+    if (filter !== null && !meetsByteSets(entryBytes(e), filter)) return out;
     if (rule.multiMatch && rule.transforms.length > 0) {
       let v = e.value;
       const seen: string[] = [v];
@@ -517,7 +534,7 @@ export class Transaction implements OperatorTx {
       for (const s of seen) {
         if (this.evalOperator(rule, s)) {
           out ??= [];
-          this.recordMatch(rule, out, name, s);
+          this.recordMatch(rule, out, bare ? spec.name : `${spec.name}:${e.key}`, s);
         }
       }
       return out;
@@ -525,7 +542,7 @@ export class Transaction implements OperatorTx {
     const value = this.transform(rule, e, spec.cacheable);
     if (this.evalOperator(rule, value)) {
       out ??= [];
-      this.recordMatch(rule, out, name, value);
+      this.recordMatch(rule, out, bare ? spec.name : `${spec.name}:${e.key}`, value);
     }
     return out;
   }
@@ -721,8 +738,24 @@ export class Transaction implements OperatorTx {
 
 const NO_MATCHERS: readonly KeyMatcher[] = Object.freeze([]);
 
+/** The entry's byte bitmap, recomputed only when its value changed. */
+function entryBytes(e: VarEntry): Uint32Array {
+  const v = e.value;
+  if (e.bytesOf !== v || e.bytes === null) {
+    e.bytes = presentBytes(v, e.bytes ?? new Uint32Array(8));
+    e.bytesOf = v;
+  }
+  return e.bytes;
+}
+
 function matches(m: KeyMatcher, key: string): boolean {
   return m.regex !== null ? m.regex.test(key) : m.key === key.toLowerCase();
+}
+
+function isExcluded(key: string, static_: readonly KeyMatcher[], runtime: readonly KeyMatcher[]): boolean {
+  for (let i = 0; i < static_.length; i++) if (matches(static_[i]!, key)) return true;
+  for (let i = 0; i < runtime.length; i++) if (matches(runtime[i]!, key)) return true;
+  return false;
 }
 
 function selectEntries(coll: CollectionView, target: Target, runtimeEx: readonly KeyMatcher[]): readonly VarEntry[] {

@@ -39,6 +39,12 @@ export interface OperatorTx {
 export interface Operator {
   /** Returns true on match. Must not throw on any input (bytes 0..255, empty, huge). */
   evaluate(otx: OperatorTx, value: string): boolean;
+  /**
+   * Optional prefilter: byte sets (8 words each, bit b = byte b) such that every value this operator
+   * matches holds at least one byte of each set. The engine skips values that cannot match without
+   * transforming them (see src/policy/value-filter.ts). Absent or null: no such knowledge.
+   */
+  readonly requiredBytes?: readonly Uint32Array[] | null;
 }
 
 export interface OperatorSpec {
@@ -60,4 +66,11 @@ export interface TransformationSpec {
   readonly name: string;
   /** Byte string in, byte string out. Must not throw; invalid encodings are handled as ModSecurity v2 does. */
   transform(input: string): string;
+  /**
+   * Optional: given a byte set S (8 words), the set of input bytes P such that whenever the output holds a
+   * byte of S, the input holds a byte of P. Returns a new array (never mutates S), or null when any input
+   * could produce such an output (decoders like base64). Absent: treated as null. Lets the engine reject a
+   * value before transforming it (src/policy/value-filter.ts); test/policy/transformations checks it.
+   */
+  preimage?(outputBytes: Uint32Array): Uint32Array | null;
 }

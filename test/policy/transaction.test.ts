@@ -228,3 +228,34 @@ test('response phases: headers, body by MIME type', () => {
   assert.equal(tx.processResponseBody('the secret', true)!.ruleId, 2);
   assert.deepEqual(tx.matchedRuleIds(), [1, 2]);
 });
+
+test('value filter: raw values are skipped only when no transformation can produce the bytes the operator needs', () => {
+  const rules = [
+    // '<' arrives percent-encoded, entity-encoded or JS-escaped: the raw value has no '<' but must still match.
+    'SecRule ARGS "@rx <script" "id:1,phase:1,pass,t:none,t:urlDecodeUni,t:htmlEntityDecode,t:jsDecode,t:lowercase"',
+    // cmdLine turns ',' into a space: the raw value has no space.
+    'SecRule ARGS:c "@rx cat x" "id:2,phase:1,pass,t:none,t:cmdLine"',
+    // A negated operator is never filtered: "cannot match" means the rule matches.
+    'SecRule ARGS:n "!@rx [<>]" "id:3,phase:1,pass"',
+    // multiMatch sees the raw value too.
+    'SecRule ARGS:m "@rx \'" "id:4,phase:1,pass,multiMatch,t:none,t:urlDecodeUni,t:removeNulls"',
+    // Nothing can produce '<' from this value through these transformations: no match.
+    'SecRule ARGS:plain "@rx <" "id:5,phase:1,pass,t:none,t:urlDecodeUni,t:lowercase"',
+    // base64Decode can produce any byte: no filter, still matches.
+    'SecRule ARGS:b "@rx <x>" "id:6,phase:1,pass,t:none,t:base64Decode"',
+  ].join('\n');
+  for (const [uri, expected] of [
+    ['/?a=%253Cscript%253E', [1]],
+    ['/?a=%26lt;SCRIPT', [1]],
+    ['/?a=%5Cx3cscript', [1]],
+    ['/?c=cat,x', [2]],
+    ['/?n=plain', [3]],
+    ['/?m=%27', [4]],
+    ['/?m=%2527', [4]],
+    ['/?plain=abc', []],
+    ['/?b=PHg%2B', [6]],
+  ] as const) {
+    const { ids } = run(rules, { uri });
+    assert.deepEqual(ids, expected, uri);
+  }
+});

@@ -54,7 +54,7 @@ export const rx: OperatorSpec = {
   create(param, macro) {
     if (macro.constant !== null) {
       const re = compileRuleRegex(macro.constant);
-      return { evaluate: (otx, value) => evaluateWith(re, otx, value) };
+      return { evaluate: (otx, value) => evaluateWith(re, otx, value), requiredBytes: re.requiredByteSets };
     }
     // Escaping makes almost anything a valid pattern; check the shape once so a broken one fails at load.
     compileRuleRegex(logEscapeRe(param.replace(/%\{[^}]*\}/g, 'x')));

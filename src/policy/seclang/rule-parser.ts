@@ -9,6 +9,7 @@ import type { ActionContext, RuleDraft } from '../actions/action-spec.js';
 import { compileMacro, constantMacro } from '../macro.js';
 import { makeTarget, type CompiledOperator, type Disruptive, type KeyMatcher, type Rule, type Target } from '../rule.js';
 import type { LoadContext, TransformationSpec } from '../types.js';
+import { ruleValueFilter } from '../value-filter.js';
 
 // ------------------------------------------------------------------------------------------------
 // Variables
@@ -388,6 +389,7 @@ export function finishRule(
     auditlog: d.auditlog,
     capture: d.capture,
     multiMatch: d.multiMatch,
+    valueFilter: ruleValueFilter(compiled.operator, d.transforms),
     chain,
     source: { variables: src.variables, operator: src.operator, actions: src.actions, isAction: src.isAction },
   });
@@ -421,6 +423,7 @@ export function markerRule(name: string, file: string, line: number): Rule {
     auditlog: false,
     capture: false,
     multiMatch: false,
+    valueFilter: null,
     chain: null,
     source: { variables: '', operator: '', actions: '', isAction: true },
   });

@@ -1,5 +1,6 @@
 import type { TransformationSpec } from '../types.js';
 import { fromBytes, toCBytes } from './byte-string.js';
+import { addAsciiUpperSources, sameBytes, whenProduced } from './byte-preimage.js';
 
 /**
  * Port of v2 cmdLine: deletes \ " ' ^; turns runs of space , ; \t \r \n into one space; drops a
@@ -7,6 +8,8 @@ import { fromBytes, toCBytes } from './byte-string.js';
  */
 export const cmdLine: TransformationSpec = {
   name: 'cmdLine',
+  // Bytes are lower-cased, dropped, or become a space (from space , ; \t \r \n).
+  preimage: (s) => whenProduced(addAsciiUpperSources(sameBytes(s), s), 0x20, [0x2c, 0x3b, 0x09, 0x0d, 0x0a]),
   transform(input) {
     const nul = input.indexOf('\0');
     const n = nul === -1 ? input.length : nul;

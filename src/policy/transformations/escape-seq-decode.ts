@@ -1,5 +1,6 @@
 import type { TransformationSpec } from '../types.js';
 import { fromBytes, isOctDigit, isXDigit, toCBytes, x2c } from './byte-string.js';
+import { withBytes } from './byte-preimage.js';
 
 /**
  * Port of v2 ansi_c_sequences_decode_inplace(): \a \b \f \n \r \t \v \\ \? \' \", \xHH and \OOO
@@ -7,6 +8,8 @@ import { fromBytes, isOctDigit, isXDigit, toCBytes, x2c } from './byte-string.js
  */
 export const escapeSeqDecode: TransformationSpec = {
   name: 'escapeSeqDecode',
+  // The identity without '\\'.
+  preimage: (s) => withBytes(s, [0x5c]),
   transform(input) {
     if (input.indexOf('\\') === -1) return input;
     const b = toCBytes(input);

@@ -1,5 +1,6 @@
 import type { TransformationSpec } from '../types.js';
 import { fromBytes, toCBytes } from './byte-string.js';
+import { withBytes } from './byte-preimage.js';
 
 /**
  * Port of v2 normalize_path_inplace() (pointer arithmetic turned into indexes): removes "./",
@@ -89,5 +90,7 @@ export function normalisePathBytes(input: string, win: boolean): string {
 
 export const normalisePath: TransformationSpec = {
   name: 'normalisePath',
+  // The identity without '/' and '.'.
+  preimage: (s) => withBytes(s, [0x2f, 0x2e]),
   transform: (input) => normalisePathBytes(input, false),
 };

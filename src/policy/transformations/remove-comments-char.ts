@@ -1,9 +1,12 @@
 import type { TransformationSpec } from '../types.js';
 import { fromBytes, toCBytes } from './byte-string.js';
+import { sameBytes } from './byte-preimage.js';
 
 /** Port of v2 removeCommentsChar: deletes the markers /* *\/ <!-- --> -- and #, not the text between. */
 export const removeCommentsChar: TransformationSpec = {
   name: 'removeCommentsChar',
+  // Only removes bytes.
+  preimage: sameBytes,
   transform(input) {
     if (input.indexOf('/*') === -1 && input.indexOf('*/') === -1 && input.indexOf('<!--') === -1 && input.indexOf('--') === -1 && input.indexOf('#') === -1) {
       return input;

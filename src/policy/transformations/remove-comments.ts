@@ -1,5 +1,6 @@
 import type { TransformationSpec } from '../types.js';
 import { fromBytes, toCBytes } from './byte-string.js';
+import { withBytes } from './byte-preimage.js';
 
 /**
  * Port of v2 removeComments, quirks included: C comments and HTML comments are removed; "--" or
@@ -9,6 +10,8 @@ import { fromBytes, toCBytes } from './byte-string.js';
  */
 export const removeComments: TransformationSpec = {
   name: 'removeComments',
+  // The identity unless the input holds a comment start: any output then needs one of these bytes.
+  preimage: (s) => withBytes(s, [0x2f, 0x3c, 0x2d, 0x23]),
   transform(input) {
     if (input.indexOf('/*') === -1 && input.indexOf('<!--') === -1 && input.indexOf('--') === -1 && input.indexOf('#') === -1) {
       return input;

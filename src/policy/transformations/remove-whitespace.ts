@@ -1,9 +1,11 @@
 import type { TransformationSpec } from '../types.js';
 import { NBSP, fromBytes, isSpace, toCBytes } from './byte-string.js';
+import { sameBytes } from './byte-preimage.js';
 
 /** Removes C-locale whitespace and the latin1 non-breaking space (0xA0), as v2 does. */
 export const removeWhitespace: TransformationSpec = {
   name: 'removeWhitespace',
+  preimage: sameBytes,
   transform(input) {
     let i = 0;
     for (; i < input.length; i++) {

@@ -1,5 +1,6 @@
 import type { TransformationSpec } from '../types.js';
 import { fromBytes, toCBytes } from './byte-string.js';
+import { sameBytes, whenProduced } from './byte-preimage.js';
 
 /**
  * Port of v2 replaceComments: each C comment becomes one space; an unterminated comment also
@@ -7,6 +8,8 @@ import { fromBytes, toCBytes } from './byte-string.js';
  */
 export const replaceComments: TransformationSpec = {
   name: 'replaceComments',
+  // Bytes are copied or dropped; a space stands for a comment, which starts with '/'.
+  preimage: (s) => whenProduced(sameBytes(s), 0x20, [0x2f]),
   transform(input) {
     if (input.indexOf('/*') === -1) return input;
     const b = toCBytes(input);

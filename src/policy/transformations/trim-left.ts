@@ -1,5 +1,6 @@
 import type { TransformationSpec } from '../types.js';
 import { isSpace } from './byte-string.js';
+import { sameBytes } from './byte-preimage.js';
 
 /** Removes leading C-locale whitespace (NBSP is not whitespace here, as in v2). */
 export function trimLeftBytes(input: string): string {
@@ -8,4 +9,4 @@ export function trimLeftBytes(input: string): string {
   return i === 0 ? input : input.slice(i);
 }
 
-export const trimLeft: TransformationSpec = { name: 'trimLeft', transform: trimLeftBytes };
+export const trimLeft: TransformationSpec = { name: 'trimLeft', transform: trimLeftBytes, preimage: sameBytes };

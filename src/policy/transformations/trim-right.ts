@@ -1,5 +1,6 @@
 import type { TransformationSpec } from '../types.js';
 import { isSpace } from './byte-string.js';
+import { sameBytes } from './byte-preimage.js';
 
 /** Removes trailing C-locale whitespace. */
 export function trimRightBytes(input: string): string {
@@ -8,4 +9,4 @@ export function trimRightBytes(input: string): string {
   return i === input.length ? input : input.slice(0, i);
 }
 
-export const trimRight: TransformationSpec = { name: 'trimRight', transform: trimRightBytes };
+export const trimRight: TransformationSpec = { name: 'trimRight', transform: trimRightBytes, preimage: sameBytes };

@@ -1,5 +1,6 @@
 import type { TransformationSpec } from '../types.js';
 import { fromBytes, isXDigit, toCBytes, x2c } from './byte-string.js';
+import { whenProduced, withBytes } from './byte-preimage.js';
 
 /**
  * A SecUnicodeMapFile table for one code page: index = Unicode code point (0..65535),
@@ -84,7 +85,12 @@ export function urlDecodeUniWith(input: string, map: UnicodeMap | null): string 
 
 /** Builds a urlDecodeUni bound to a SecUnicodeMapFile table (the engine does this when configured). */
 export function createUrlDecodeUni(map: UnicodeMap | null): TransformationSpec {
-  return { name: 'urlDecodeUni', transform: (input) => urlDecodeUniWith(input, map) };
+  return {
+    name: 'urlDecodeUni',
+    transform: (input) => urlDecodeUniWith(input, map),
+    // Any byte from %XX / %uXXXX, a space from '+', every other byte copied.
+    preimage: (s) => whenProduced(withBytes(s, [0x25]), 0x20, [0x2b]),
+  };
 }
 
 /** Without SecUnicodeMapFile (the Debian default) v2 keeps the low byte of %uXXXX. */

@@ -138,3 +138,30 @@ test('required literals: every match contains one of them; unknown shapes give n
     }
   }
 });
+
+test('required byte sets: every match holds a byte of each set; optional and zero-width parts impose nothing', async () => {
+  const { requiredByteSets, presentBytes, meetsByteSets } = await import('../../../src/policy/regex/required-bytes.js');
+  const { parsePcre } = await import('../../../src/policy/regex/pcre-syntax.js');
+  const members = (w: Uint32Array) => { let s = ''; for (let b = 0; b < 256; b++) if (w[b >>> 5]! & (1 << (b & 31))) s += String.fromCharCode(b); return s; };
+  const sets = (p: string) => { const r = requiredByteSets(parsePcre(p).root); return r === null ? null : r.map(members).sort(); };
+  assert.deepEqual(sets("'\\s*or"), ["'"], 'letters are too common to be worth a check; the quote is kept');
+  assert.deepEqual(sets('<script|javascript:'), [':<'], 'an alternation requires one byte of the union of its branches');
+  assert.deepEqual(sets('(?i)<x'), ['<'], 'case folding does not change punctuation');
+  assert.equal(sets('a?'), null, 'can match the empty string');
+  assert.equal(sets('\\w+'), null, 'only common bytes are required');
+  assert.equal(sets('(?=<)'), null, 'lookahead is zero-width');
+  assert.equal(sets('<|x'), null, 'one branch needs only a letter');
+  const value = (s: string) => presentBytes(s, new Uint32Array(8));
+  const req = requiredByteSets(parsePcre('[<>]').root)!;
+  assert.equal(meetsByteSets(value('a < b'), req), true);
+  assert.equal(meetsByteSets(value('a b'), req), false);
+  assert.equal(meetsByteSets(value('\u0100'), req), true, 'a char above 0xFF is not a byte string: may match');
+  // Soundness on the prefiltered path: same answers as the bounded engine with no prefilter.
+  for (const p of ["(?i)'\\s*or\\s", '<script|javascript:', '[;|`]\\s*cat\\b', '(?:\\$\\{|%24%7b)']) {
+    const fast = compileRuleRegex(p), slow = compileRuleRegex(p, { engine: 'bounded' });
+    assert.ok(fast.requiredByteSets !== null, `/${p}/ has required bytes`);
+    for (const s of ["1' OR 1", '<SCRIPT>', 'JavaScript:x', 'a; cat /etc', 'a|cat', '${x}', '%24%7b', 'plain text', '']) {
+      assert.equal(fast.test(s), slow.test(s), `/${p}/ on ${JSON.stringify(s)}`);
+    }
+  }
+});
