@@ -16,7 +16,7 @@ import {
 import type {
   Alias, BlockPage, BridgeSection, Certificate, ClientAuth, CrsPolicy, CustomMatch, CustomRule, ForwardedClientIp,
   ForwardedConnections, GatewaySection, Limits, NativePolicies, OutboundRule, Policies, RateLimit, ReverseProxyRule,
-  SecLangPolicy, ServerGroup, Service, Site, SniffSection, StringMatch, Timeouts,
+  NfqueueSection, SecLangPolicy, ServerGroup, Service, Site, SniffSection, StringMatch, Timeouts,
 } from './types.js';
 import {
   cidr, filePath, headerName, hostname, hostPattern, httpMethod, interfaceAddress, interfaceName, ipAddress, macAddress,
@@ -97,6 +97,20 @@ const sniffSection = object<SniffSection>({
   interface: optional(interfaceName, 'eth1'),
   snapLength: optional(int(64, 262144), 65535),
   bufferBytes: optional(int(MiB, 2048 * MiB, 'an integer from 1048576 (1 MiB) to 2147483648 (2 GiB)'), 16 * MiB),
+  flowBufferBytes: optional(int(4096, 1024 * MiB), MiB),
+  totalBufferBytes: optional(int(MiB, 64 * 1024 * MiB), 64 * MiB),
+  maxFlows: optional(int(16, 100_000_000), 100_000),
+  idleTimeoutMs: optional(int(1000, DAY_MS, 'an integer number of milliseconds from 1000 to 86400000'), 120_000),
+  statsIntervalMs: optional(int(0, DAY_MS, 'an integer number of milliseconds from 0 (never) to 86400000'), 60_000),
+});
+
+const nfqueueSection = object<NfqueueSection>({
+  enabled: optional(bool, false),
+  queue: optional(int(0, 65535), 0),
+  denyIps: optional(list(cidr), []),
+  denyPorts: optional(list(port, { uniqueItems: true }), []),
+  dropBlockedFlows: optional(bool, true),
+  blockedFlowTtlMs: optional(int(1000, DAY_MS, 'an integer number of milliseconds from 1000 to 86400000'), 600_000),
 });
 
 const limitsSection = object<Limits>({
@@ -143,6 +157,7 @@ export const gatewaySection = object<GatewaySection>({
   aliases: optional(list(alias), []),
   bridge: section(bridgeSection),
   sniff: section(sniffSection),
+  nfqueue: section(nfqueueSection),
   limits: section(limitsSection),
   timeouts: section(timeoutsSection),
   blockPage: section(blockPageSection),

@@ -46,6 +46,7 @@ export interface GatewaySection {
   readonly aliases: readonly Alias[];
   readonly bridge: BridgeSection;
   readonly sniff: SniffSection;
+  readonly nfqueue: NfqueueSection;
   readonly limits: Limits;
   readonly timeouts: Timeouts;
   readonly blockPage: BlockPage;
@@ -86,6 +87,31 @@ export interface SniffSection {
   readonly interface: string;             // default eth1
   readonly snapLength: number;            // default 65535 (bytes captured per packet)
   readonly bufferBytes: number;           // default 16777216 (16 MiB kernel capture buffer)
+  /** TCP reassembly: out-of-order bytes held per flow direction before the hole counts as a gap. */
+  readonly flowBufferBytes: number;       // default 1048576 (1 MiB)
+  /** TCP reassembly: out-of-order bytes held over all flows. */
+  readonly totalBufferBytes: number;      // default 67108864 (64 MiB)
+  readonly maxFlows: number;              // default 100000 (the oldest flow is evicted beyond)
+  readonly idleTimeoutMs: number;         // default 120000: a flow without packets for this long ends
+  readonly statsIntervalMs: number;       // default 60000: one stats line in the log (0 = never)
+}
+
+/**
+ * NFQUEUE inline verdicts (sniff mode): packets queued by `iptables -j NFQUEUE --queue-num N
+ * --queue-bypass` (iptables/nfqueue.sh) get a verdict from the deny lists and from the flows the engine
+ * blocked. Disabled by default.
+ */
+export interface NfqueueSection {
+  readonly enabled: boolean;              // default false
+  readonly queue: number;                 // default 0 (0–65535, the --queue-num)
+  /** CIDRs: packets from or to these addresses are dropped. */
+  readonly denyIps: readonly string[];    // default []
+  /** TCP/UDP destination ports whose packets are dropped. */
+  readonly denyPorts: readonly number[];  // default []
+  /** Drop the packets of flows that the engine blocked (as well as resetting them). */
+  readonly dropBlockedFlows: boolean;     // default true
+  /** How long a blocked flow stays in the drop list. */
+  readonly blockedFlowTtlMs: number;      // default 600000 (10 minutes)
 }
 
 export interface Limits {

@@ -111,7 +111,7 @@ sites:
           - name: web
             ports: [80]
 `,
-    errors: ['F:3:3: gateway.worker: unknown key "worker"; allowed: mode, workers, log, alerts, control, aliases, bridge, sniff, limits, timeouts, blockPage, crs, skipAddressCheck'],
+    errors: ['F:3:3: gateway.worker: unknown key "worker"; allowed: mode, workers, log, alerts, control, aliases, bridge, sniff, nfqueue, limits, timeouts, blockPage, crs, skipAddressCheck'],
   },
   {
     name: 'unknown key in a service',

@@ -91,7 +91,7 @@ test('invalid file: exit 1, every error on its own line on stderr, nothing else'
   assert.equal(r.stdout, '');
   assert.equal(r.stderr, [
     `${file}:2:9: gateway.mode: mode alias needs at least one reverseProxy entry (sites[].serverGroups[].services[].reverseProxy); none is configured`,
-    `${file}:3:3: gateway.prot: unknown key "prot"; allowed: mode, workers, log, alerts, control, aliases, bridge, sniff, limits, timeouts, blockPage, crs, skipAddressCheck`,
+    `${file}:3:3: gateway.prot: unknown key "prot"; allowed: mode, workers, log, alerts, control, aliases, bridge, sniff, nfqueue, limits, timeouts, blockPage, crs, skipAddressCheck`,
     `${file}:10:21: sites[0].serverGroups[0].services[0].ports[0]: ports[0] must be an integer from 1 to 65535 (got 0)`,
     '',
   ].join('\n'));

@@ -61,7 +61,11 @@ test('defaults are applied exactly as types.ts documents them', () => {
     interface: 'br0', ports: ['ext0', 'int0'], transparency: 'client-ip', failure: 'open', design: 'B',
     mark: 1, routeTable: 100, nftTable: 'portcullis', mac: null,
   });
-  assert.deepEqual(g.sniff, { interface: 'eth1', snapLength: 65535, bufferBytes: 16 * 1024 * 1024 });
+  assert.deepEqual(g.sniff, {
+    interface: 'eth1', snapLength: 65535, bufferBytes: 16 * 1024 * 1024,
+    flowBufferBytes: 1024 * 1024, totalBufferBytes: 64 * 1024 * 1024, maxFlows: 100_000, idleTimeoutMs: 120_000, statsIntervalMs: 60_000,
+  });
+  assert.deepEqual(g.nfqueue, { enabled: false, queue: 0, denyIps: [], denyPorts: [], dropBlockedFlows: true, blockedFlowTtlMs: 600_000 });
   assert.deepEqual(g.limits, { maxHeaderCount: 100, maxHeaderBytes: 16384, maxUrlBytes: 8192, maxRequestBodyBytes: 0, streamHighWaterMark: 65536 });
   assert.deepEqual(g.timeouts, { connectMs: 5000, upstreamHeadersMs: 60000, idleMs: 60000, clientHeadersMs: 30000, keepAliveMs: 5000, shutdownGraceMs: 10000 });
   assert.deepEqual(g.blockPage, { status: 403, file: null, contentType: 'text/html; charset=utf-8' });
@@ -312,5 +316,8 @@ test('config/examples/bridge.yaml loads (with generated certificates)', () => {
 test('config/examples/sniff.yaml loads', () => {
   const config = mustLoad(loadConfigFile(join(repo, 'config/examples/sniff.yaml')));
   assert.equal(config.gateway.mode, 'sniff');
-  assert.deepEqual(config.gateway.sniff, { interface: 'eth1', snapLength: 65535, bufferBytes: 32 * 1024 * 1024 });
+  assert.deepEqual(config.gateway.sniff, {
+    interface: 'eth1', snapLength: 65535, bufferBytes: 32 * 1024 * 1024,
+    flowBufferBytes: 1024 * 1024, totalBufferBytes: 64 * 1024 * 1024, maxFlows: 100_000, idleTimeoutMs: 120_000, statsIntervalMs: 60_000,
+  });
 });
