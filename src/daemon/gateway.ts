@@ -314,6 +314,8 @@ async function buildGeneration(config: GatewayConfig, logger: Logger, options: G
     let runtime: ModeRuntime;
     try {
       runtime = factory(config, { logger, inspectors });
+      // Modes without listeners (sniff) open their data path here.
+      await runtime.start?.();
     } catch (err) {
       if (err instanceof DaemonError) throw err;
       throw new DaemonError('ERR_RUNTIME_FAILED', `the ${config.gateway.mode} mode could not start: ${(err as Error)?.message ?? err}`, [], { cause: err });

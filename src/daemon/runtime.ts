@@ -59,6 +59,12 @@ export interface ModeRuntime {
   inFlight(): number;
   /** Resolves when in-flight work is finished (or `graceMs` passed), then releases upstream pools. */
   close(graceMs: number): Promise<void>;
+  /**
+   * Optional: opens a data path that is not a listener (sniff mode's capture). Called once by the
+   * daemon right after the runtime is built, before it serves; a rejection fails the start or the
+   * reload (the runtime has then released what it opened). `close()` stops it.
+   */
+  start?(): Promise<void>;
 }
 
 export interface RuntimeDeps {
