@@ -134,7 +134,8 @@ export const createBridgeRuntime: ModeRuntimeFactory = (config, deps): ModeRunti
     if (plan === undefined) return null;
     const name = upstreamName(plan, socket);
     if (clientPools !== null) {
-      const client = canonicalAddress(socket.remoteAddress ?? '');
+      // The kernel reports the peer in canonical form (v6-only listeners: never v4-mapped).
+      const client = socket.remoteAddress ?? '';
       return clientPools.get(client + plan.keySuffix + name, client, targetFor(plan.endpoint, name || null),
         (upstream) => routeFor(plan, upstream));
     }
