@@ -229,7 +229,7 @@ sites:
     assert.ok(await waitAccessLine(proc, v6Path), `the daemon logged ${v6Path}`);
   });
 
-  it('active: an attack gets the block page from the daemon, not the server''s answer', async () => {
+  it('active: an attack gets the block page from the daemon instead of the server answer', async () => {
     const path = unique('attack');
     const blocked = fetchFromClient(`http://10.20.0.10${path}${ATTACK_QUERY}`);
     assert.ok(blocked);
