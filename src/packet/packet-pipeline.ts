@@ -6,7 +6,7 @@
 import type { GatewayConfig } from '../config/types.js';
 import type { InspectorSet } from '../pipeline/inspection.js';
 import { FlowInspection, type FlowInspectionHooks, type FlowInspectionStats } from './flow-inspection.js';
-import { decodeTcpSegment, newTcpSegment, type SkipReason } from './packet-decoder.js';
+import { decodeTcpSegment, newTcpSegment, type SkipReason, type TcpSegment } from './packet-decoder.js';
 import { ProtectedEndpoints } from './protected-endpoints.js';
 import { DEFAULT_REASSEMBLY_LIMITS, TcpReassembler, type ReassemblyLimits, type ReassemblyStats } from './tcp-reassembly.js';
 
@@ -33,6 +33,8 @@ export class PacketPipeline {
   private readonly segment = newTcpSegment();
   /** Capture time of the packet being processed (the engine's clock during replay). */
   private currentTimeMs = 0;
+  /** Sees every decoded segment before reassembly (sniff mode re-sends resets from it); null = none. */
+  segmentObserver: ((seg: TcpSegment) => void) | null = null;
 
   constructor(
     config: GatewayConfig,
@@ -54,6 +56,7 @@ export class PacketPipeline {
       this.packetStats.skipped[skip]++;
       return;
     }
+    if (this.segmentObserver !== null) this.segmentObserver(this.segment);
     this.reassembler.add(this.segment);
   }
 
