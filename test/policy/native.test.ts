@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IpSet, parseIp } from '../../src/policy/ip-set.js';
+import { IpPrefixSet } from '../../src/policy/operators/ip-prefix-set.js';
 import { rateLimitPolicy } from '../../src/policy/native/rate-limit.js';
 import { customRulePolicy } from '../../src/policy/native/custom-rule.js';
 import { compileNativePolicies, NATIVE_IDS, type NativeRequest } from '../../src/policy/native/index.js';
@@ -11,8 +11,8 @@ function req(over: Partial<NativeRequest> = {}): NativeRequest {
   return { clientIp: '203.0.113.5', method: 'GET', host: 'shop.test', path: '/', rawTarget: '/', headers: [], headBytes: 40, contentLength: null, now: 0, ...over };
 }
 
-test('IpSet: IPv4/IPv6 prefixes, single addresses, mapped addresses, garbage', () => {
-  const s = IpSet.from(['10.0.0.0/8', '192.168.1.1', '2001:db8::/32', '::1', '0.0.0.0/1']);
+test('IpPrefixSet for client addresses: IPv4/IPv6 prefixes, single addresses, mapped addresses, garbage', () => {
+  const s = IpPrefixSet.from(['10.0.0.0/8', '192.168.1.1', '2001:db8::/32', '::1', '0.0.0.0/1'], { clientAddresses: true });
   const cases: [string, boolean][] = [
     ['10.255.1.1', true],
     ['127.0.0.1', true], // 0.0.0.0/1
@@ -23,14 +23,23 @@ test('IpSet: IPv4/IPv6 prefixes, single addresses, mapped addresses, garbage', (
     ['::1', true],
     ['::2', false],
     ['::ffff:10.1.2.3', true],
+    ['::FFFF:192.168.1.1', true],
+    ['::ffff:192.168.1.2', false],
+    ['::ffff:0:10.1.2.3', false], // not the mapped prefix
+    ['[2001:db8::1]', true],
+    ['fe80::1%eth0', false],
+    ['[::1%lo]', true],
     ['not-an-ip', false],
     ['', false],
   ];
   for (const [ip, want] of cases) assert.equal(s.has(ip), want, ip);
-  assert.throws(() => IpSet.from(['10.0.0.0/33']), /bad prefix length/);
-  assert.throws(() => IpSet.from(['300.1.1.1']), /not an IP/);
-  assert.equal(parseIp('1:2:3:4:5:6:7:8:9'), null);
-  assert.equal(parseIp('1::2::3'), null);
+  // @ipMatch keeps v2's inet_pton semantics: no family mixing.
+  assert.equal(IpPrefixSet.from(['10.0.0.0/8']).has('::ffff:10.1.2.3'), false);
+  assert.equal(IpPrefixSet.from(['10.0.0.0/8']).has('[10.1.2.3]'), false);
+  assert.throws(() => IpPrefixSet.from(['10.0.0.0/33']), /invalid prefix length/);
+  assert.throws(() => IpPrefixSet.from(['300.1.1.1']), /invalid IP address/);
+  assert.throws(() => IpPrefixSet.from(['1:2:3:4:5:6:7:8:9']), /invalid IP address/);
+  assert.throws(() => IpPrefixSet.from(['1::2::3']), /invalid IP address/);
 });
 
 test('built-in native policies: deny, allow, methods, sizes (with fixed ids)', () => {
@@ -59,7 +68,7 @@ test('bad native entries are reported with the config position', () => {
   compileNativePolicies(nativePolicies({ ipDeny: ['10.0.0.0/99'] }), problems, { line: 7, col: 3 });
   assert.equal(problems.length, 1);
   assert.equal(problems[0]!.line, 7);
-  assert.match(problems[0]!.message, /native\.ipDeny: .*bad prefix length/);
+  assert.match(problems[0]!.message, /native\.ipDeny: invalid prefix length in "10\.0\.0\.0\/99"/);
 });
 
 test('rate limit: token bucket per client IP, refill over time, bounded map', () => {

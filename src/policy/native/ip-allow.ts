@@ -1,9 +1,10 @@
 /** ipAllow: when non-empty, only clients whose real IP lies in one of the CIDRs are admitted. */
-import { IpSet } from '../ip-set.js';
+import { IpPrefixSet } from '../operators/ip-prefix-set.js';
 import { NATIVE_IDS, type NativePolicy } from './native-policy.js';
 
 export function ipAllowPolicy(cidrs: readonly string[]): NativePolicy {
-  const set = IpSet.from(cidrs);
+  // Client IPs come from dual-stack sockets: ::ffff:a.b.c.d must match IPv4 prefixes.
+  const set = IpPrefixSet.from(cidrs, { clientAddresses: true });
   return {
     id: NATIVE_IDS.ipAllow,
     name: 'ip-allow',

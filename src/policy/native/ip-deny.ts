@@ -1,9 +1,10 @@
 /** ipDeny: clients whose real IP lies in one of the CIDRs are blocked (403). */
-import { IpSet } from '../ip-set.js';
+import { IpPrefixSet } from '../operators/ip-prefix-set.js';
 import { NATIVE_IDS, type NativePolicy } from './native-policy.js';
 
 export function ipDenyPolicy(cidrs: readonly string[]): NativePolicy {
-  const set = IpSet.from(cidrs);
+  // Client IPs come from dual-stack sockets: ::ffff:a.b.c.d must match IPv4 prefixes.
+  const set = IpPrefixSet.from(cidrs, { clientAddresses: true });
   return {
     id: NATIVE_IDS.ipDeny,
     name: 'ip-deny',

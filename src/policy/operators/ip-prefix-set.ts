@@ -4,9 +4,18 @@
  * Built once at load time. Used by @ipMatch / @ipMatchFromFile and reusable by native IP policies.
  *
  * Address syntax is inet_pton's (what ModSecurity v2 uses): IPv4 is exactly four decimal octets;
- * IPv6 is the RFC 4291 text form, including "::" and a trailing dotted IPv4 part. There is no family
- * mixing: ::ffff:10.0.0.1 is an IPv6 address and does not match 10.0.0.0/8.
+ * IPv6 is the RFC 4291 text form, including "::" and a trailing dotted IPv4 part. By default there is no
+ * family mixing: ::ffff:10.0.0.1 is an IPv6 address and does not match 10.0.0.0/8 (@ipMatch as in v2).
+ *
+ * `{ clientAddresses: true }` is for addresses as a dual-stack socket reports them (native IP policies):
+ * an IPv4-mapped IPv6 address (::ffff:a.b.c.d) is looked up as the IPv4 address a.b.c.d, and brackets
+ * and a zone suffix ("[fe80::1%eth0]") are ignored.
  */
+
+export interface IpPrefixSetOptions {
+  /** Look up ::ffff:a.b.c.d as a.b.c.d; accept "[…]" and "%zone". Default false (inet_pton, v2). */
+  readonly clientAddresses?: boolean;
+}
 
 class BitTrie {
   private zero = new Int32Array(64);
@@ -110,11 +119,16 @@ export class IpPrefixSet {
   private readonly v4 = new BitTrie();
   private readonly v6 = new BitTrie();
   private readonly scratch = new Uint8Array(16);
+  private readonly clientAddresses: boolean;
   private entries = 0;
 
+  constructor(options: IpPrefixSetOptions = {}) {
+    this.clientAddresses = options.clientAddresses === true;
+  }
+
   /** Builds a set; throws naming the first bad entry. */
-  static from(cidrs: Iterable<string>): IpPrefixSet {
-    const set = new IpPrefixSet();
+  static from(cidrs: Iterable<string>, options: IpPrefixSetOptions = {}): IpPrefixSet {
+    const set = new IpPrefixSet(options);
     for (const c of cidrs) set.add(c);
     return set;
   }
@@ -145,7 +159,29 @@ export class IpPrefixSet {
   /** True if `ip` (a textual address) lies in one of the prefixes; false for anything that is not an address. */
   has(ip: string): boolean {
     const s = this.scratch;
-    if (ip.includes(':')) return parseIpv6(ip, s) && this.v6.contains(s, 128);
+    if (this.clientAddresses) ip = stripClientDecoration(ip);
+    if (ip.includes(':')) {
+      if (!parseIpv6(ip, s)) return false;
+      if (this.clientAddresses && isIpv4Mapped(s)) {
+        s.copyWithin(0, 12, 16);
+        return this.v4.contains(s, 32);
+      }
+      return this.v6.contains(s, 128);
+    }
     return parseIpv4(ip, s) && this.v4.contains(s, 32);
   }
+}
+
+/** "[addr]" → "addr", "addr%zone" → "addr". */
+function stripClientDecoration(ip: string): string {
+  let s = ip;
+  if (s.length > 1 && s.charCodeAt(0) === 0x5b && s.charCodeAt(s.length - 1) === 0x5d) s = s.slice(1, -1);
+  const zone = s.indexOf('%');
+  return zone >= 0 ? s.slice(0, zone) : s;
+}
+
+/** ::ffff:0:0/96 */
+function isIpv4Mapped(b: Uint8Array): boolean {
+  for (let i = 0; i < 10; i++) if (b[i] !== 0) return false;
+  return b[10] === 0xff && b[11] === 0xff;
 }
