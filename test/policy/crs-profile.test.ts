@@ -10,8 +10,9 @@ import { Transaction } from '../../src/policy/transaction.js';
 import { CollectionStore } from '../../src/policy/collection-store.js';
 import type { CompiledPolicy } from '../../src/policy/seclang/parser.js';
 import { CRS_RULES_DIR, crsPolicy } from './policy-fixtures.js';
+import { testNeeding } from './prerequisites.js';
 
-const haveCrs = existsSync(CRS_RULES_DIR);
+const haveCrs = { 'modsecurity-crs': existsSync(CRS_RULES_DIR) };
 
 interface Req {
   method?: string;
@@ -99,7 +100,7 @@ const CASES: Case[] = [
 let pl1: CompiledPolicy;
 let pl4: CompiledPolicy;
 
-test('CRS 3.3.4 loads at PL1 and PL4 in reasonable time', { skip: !haveCrs }, () => {
+testNeeding('CRS 3.3.4 loads at PL1 and PL4 in reasonable time', haveCrs, () => {
   const compiler = new PolicyCompiler('/tmp');
   const t0 = performance.now();
   pl4 = compiler.compile(crsPolicy({ paranoiaLevel: 4 }), { files: [], directives: null });
@@ -118,13 +119,13 @@ test('CRS 3.3.4 loads at PL1 and PL4 in reasonable time', { skip: !haveCrs }, ()
 });
 
 for (const c of CASES) {
-  test(`CRS profile: ${c.name}`, { skip: !haveCrs }, () => {
+  testNeeding(`CRS profile: ${c.name}`, haveCrs, () => {
     assert.deepEqual(fire(pl1, c.req).ids, c.pl1, 'PL1');
     assert.deepEqual(fire(pl4, c.req).ids, c.pl4, 'PL4');
   });
 }
 
-test('CRS through the inspector: active blocks with 403 and the anomaly rule, simulation allows', { skip: !haveCrs }, async () => {
+testNeeding('CRS through the inspector: active blocks with 403 and the anomaly rule, simulation allows', haveCrs, async () => {
   const { createInspectorSet } = await import('../../src/policy/inspector.js');
   const { gatewayConfig } = await import('./policy-fixtures.js');
   const pino = (await import('pino')).default;
@@ -178,7 +179,7 @@ test('CRS through the inspector: active blocks with 403 and the anomaly rule, si
   set.close();
 });
 
-test('CRS exclusions: removeRuleIds, removeRuleTags, before-directives with ctl', { skip: !haveCrs }, () => {
+testNeeding('CRS exclusions: removeRuleIds, removeRuleTags, before-directives with ctl', haveCrs, () => {
   const c = new PolicyCompiler('/tmp');
   const sqli: Req = { uri: "/item?id=1'%20or%20'1'='1" };
   const removed = c.compile(crsPolicy({ removeRuleIds: ['942000-942999'] }), { files: [], directives: null });

@@ -3,11 +3,12 @@
  * near-misses), decoded the way the rules see them most often (URL-decoded, lower-cased), as byte strings.
  */
 import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 
 /** The CRS regression tests: $PORTCULLIS_CRS_TESTS, else ../shared/crs-tests/v3.3.4 beside the repository. */
-export const CRS_TESTS_DIR = process.env.PORTCULLIS_CRS_TESTS ?? resolve(process.cwd(), '../shared/crs-tests/v3.3.4');
+import { CRS_TESTS_DIR } from '../prerequisites.js';
+export { CRS_TESTS_DIR };
 
 function percentDecode(s: string): string {
   return s.replace(/\+/g, ' ').replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));

@@ -6,9 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 
-export function perlAvailable(): boolean {
-  return spawnSync('perl', ['-e', '1']).status === 0;
-}
+export { perlAvailable } from '../prerequisites.js';
 
 const SCRIPT = String.raw`
 binmode STDIN; binmode STDOUT;
