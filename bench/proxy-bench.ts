@@ -186,6 +186,8 @@ interface RunningTarget {
   /** Root pid of the proxy process tree whose memory we report; null for `direct`. */
   readonly pid: number | null;
   readonly detail: string;
+  /** What the target logged about the (benign) workloads: WAF rule matches would mean extra work or blocks. */
+  matches?(): string;
   stop(): Promise<void>;
 }
 
@@ -213,16 +215,19 @@ async function startTarget(name: TargetName, originPort: number, o: Options): Pr
       port,
       pid: inst.pid,
       detail,
-      async stop() {
-        // The workloads are benign: a rule match would mean the peer did extra work (or blocked).
-        if (rules) log(`${name}: ${(inst.errorLog().match(/ModSecurity: (Warning|Access denied)/g) ?? []).length} ModSecurity rule matches in its error log`);
-        await inst.stop();
-      },
+      ...(rules ? { matches: () => `${(inst.errorLog().match(/ModSecurity: (Warning|Access denied)/g) ?? []).length} ModSecurity rule matches in its error log` } : {}),
+      stop: () => inst.stop(),
     };
   }
   const crs = name === 'portcullis-crs' ? { paranoiaLevel: 1 as const, operationMode: 'active' as const } : null;
   const gw: GatewayInstance = await startGateway({ port, originPort, workers: o.workers, crs, accessLog: o.accessLog });
-  return { port, pid: gw.pid, detail: `${gw.command}, workers ${o.workers}${crs ? ', CRS PL1 active' : ', operationMode disabled'}`, stop: () => gw.stop() };
+  return {
+    port,
+    pid: gw.pid,
+    detail: `${gw.command}, workers ${o.workers}${crs ? ', CRS PL1 active' : ', operationMode disabled'}`,
+    ...(crs ? { matches: () => `${gw.alertCount()} alerts in its alert file` } : {}),
+    stop: () => gw.stop(),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -373,6 +378,11 @@ export async function main(argv: string[]): Promise<void> {
           }
         }
       } finally {
+        if (running.matches) {
+          const m = running.matches();
+          log(`${t}: ${m}`);
+          details.set(t, `${running.detail}; benign workloads caused ${m}`);
+        }
         cleanups.pop();
         await running.stop();
       }

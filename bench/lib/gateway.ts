@@ -105,6 +105,8 @@ export interface GatewayInstance {
   readonly configFile: string;
   readonly command: string;
   output(): string;
+  /** Lines in the gateway's alert file so far. */
+  alertCount(): number;
   stop(): Promise<void>;
 }
 
@@ -169,6 +171,12 @@ export async function startGateway(c: Omit<GatewayBenchConfig, 'dir'>, startTime
     configFile,
     command: `${label} run -c FILE`,
     output,
+    alertCount() {
+      const f = join(dir, 'alerts.jsonl');
+      if (!existsSync(f)) return 0;
+      const text = readFileSync(f, 'utf8');
+      return text === '' ? 0 : text.trimEnd().split('\n').length;
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         const tree = processTree(child.pid!);
