@@ -28,8 +28,18 @@ function cost(words: Uint32Array): number {
   return c;
 }
 
-/** Above this, a set is likely present in benign text (one letter or digit already costs 16). */
-const MAX_USEFUL_COST = 12;
+/** Above this, a set of punctuation is likely present in benign text anyway. */
+const MAX_USEFUL_COST = 24;
+const ALNUM_WORDS = (() => {
+  const w = new Uint32Array(8);
+  for (let b = 0; b < 256; b++) if (commonness(b) === 16) w[b >>> 5]! |= 1 << (b & 31);
+  return w;
+})();
+
+function holdsAlnum(words: Uint32Array): boolean {
+  for (let i = 0; i < 8; i++) if ((words[i]! & ALNUM_WORDS[i]!) !== 0) return true;
+  return false;
+}
 
 function union(a: Uint32Array, b: Uint32Array): Uint32Array {
   const out = new Uint32Array(8);
@@ -94,7 +104,7 @@ export function requiredByteSets(root: Node): Uint32Array[] | null {
     seen.add(key);
     const c = cost(words);
     // A set holding a letter or digit (or several common separators) is in almost every value.
-    if (c > MAX_USEFUL_COST) continue;
+    if (c > MAX_USEFUL_COST || holdsAlnum(words)) continue;
     scored.push({ words, cost: c, key });
   }
   if (scored.length === 0) return null;
