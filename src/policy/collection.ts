@@ -112,6 +112,9 @@ export class JoinedCollection implements CollectionView {
 /** Single-valued map collection with lower-case keys (TX, IP, GLOBAL …). */
 export class MapCollection implements CollectionView {
   readonly map = new Map<string, VarEntry>();
+  /** all() as an array, kept until a key is added or removed (value updates happen in the entries). */
+  private listed: VarEntry[] | null = null;
+  private listedSize = -1;
 
   get(lowerKey: string): string | undefined {
     return this.map.get(lowerKey)?.value;
@@ -121,15 +124,23 @@ export class MapCollection implements CollectionView {
     const k = key.toLowerCase();
     const e = this.map.get(k);
     if (e) e.value = value;
-    else this.map.set(k, entry(k, value));
+    else {
+      this.map.set(k, entry(k, value));
+      this.listed = null;
+    }
   }
 
   delete(key: string): void {
-    this.map.delete(key.toLowerCase());
+    if (this.map.delete(key.toLowerCase())) this.listed = null;
   }
 
   all(): readonly VarEntry[] {
-    return [...this.map.values()];
+    // The size check also catches subclasses that delete from `map` directly (expiry).
+    if (this.listed === null || this.listedSize !== this.map.size) {
+      this.listed = [...this.map.values()];
+      this.listedSize = this.map.size;
+    }
+    return this.listed;
   }
 
   byKey(lowerKey: string): readonly VarEntry[] {

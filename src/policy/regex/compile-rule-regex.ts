@@ -34,7 +34,8 @@ export function loadRe2(): Re2Constructor | null {
   return re2Constructor;
 }
 
-export type RegexEngineName = 're2' | 'bounded';
+/** 'trivial': a pattern whose answer needs no engine (see trivialRegex). */
+export type RegexEngineName = 're2' | 'bounded' | 'trivial';
 
 export interface CompiledRegex {
   readonly engine: RegexEngineName;
@@ -123,7 +124,48 @@ export function compileRuleRegex(pcre: string, options: CompileOptions = {}): Co
   const forced = options.engine === 'bounded';
   const literals = forced ? null : requiredLiterals(t.root);
   const byteSets = forced ? null : requiredByteSets(t.root);
+  if (options.engine === undefined) {
+    const trivial = trivialRegex(pcre, t);
+    if (trivial !== null) return trivial;
+  }
   return withPrefilter(compileTranslation(pcre, t, options), literals, byteSets);
+}
+
+/**
+ * Patterns CRS uses for their side effects (capture into TX.0, setvar per value), answered without an
+ * engine: `^.*$` matches every value whole (v2 compiles with DOTALL and DOLLAR_ENDONLY), `^$` only the
+ * empty one. RE2's exec costs microseconds per matching call; CRS 920450 runs `^.*$` on every header name.
+ */
+function trivialRegex(pcre: string, t: Translation): CompiledRegex | null {
+  const root = t.root;
+  if (t.groupCount !== 0 || root.type !== 'seq') return null;
+  const items = root.items;
+  const first = items[0], last = items[items.length - 1];
+  if (first?.type !== 'assert' || first.kind !== 'start' || last?.type !== 'assert' || last.kind !== 'end') return null;
+  let everything: boolean;
+  if (items.length === 2) everything = false;
+  else if (items.length === 3) {
+    const mid = items[1]!;
+    if (mid.type !== 'repeat' || mid.min !== 0 || mid.max !== Infinity || mid.body.type !== 'set') return null;
+    const w = mid.body.bits.words;
+    for (let i = 0; i < 8; i++) if (w[i] !== 0xffffffff) return null;
+    everything = true;
+  } else return null;
+  const matches = (s: string) => everything || s.length === 0;
+  return {
+    engine: 'trivial',
+    pcre,
+    source: pcre,
+    groupCount: 0,
+    fallbackReason: null,
+    requiredLiterals: null,
+    requiredByteSets: null,
+    test: matches,
+    exec: (s) => (matches(s) ? [s] : null),
+    // `^` holds at offset 0 only (no multiline): a search that starts later cannot match.
+    search: (s, from = 0) => (from === 0 && matches(s) ? { index: 0, groups: [s] } : null),
+    limitExceeded: false,
+  };
 }
 
 /**

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileRuleRegex, translatePcre, RuleRegexError, type CompiledRegex } from '../../../src/policy/regex/index.js';
 import { perlAvailable, perlMatches } from './perl-oracle.js';
+import { testNeeding } from '../prerequisites.js';
 
 /** [pattern, subject, expected] — expected is PCRE's answer under ModSecurity v2's flags. */
 type Row = [string, string, boolean];
@@ -55,7 +56,7 @@ test('translated patterns match as PCRE does under ModSecurity v2 flags (table)'
   }
 });
 
-test('the table agrees with Perl, the PCRE reference dialect', { skip: !perlAvailable() && 'perl is not installed' }, () => {
+testNeeding('the table agrees with Perl, the PCRE reference dialect', { perl: perlAvailable() }, () => {
   // Perl has no DOLLAR_ENDONLY and no \N-as-non-newline quirk differences; skip rows that depend on them.
   const usable = rows.filter(([p, s]) => !s.endsWith('\n') && !p.includes('\\x{') && !/\(\?x\)/.test(p) && !p.includes('\\Q') && p !== '\\x');
   const out = perlMatches(usable.map((r) => r[0]), usable.map((r) => r[1]));
@@ -164,4 +165,21 @@ test('required byte sets: every match holds a byte of each set; optional and zer
       assert.equal(fast.test(s), slow.test(s), `/${p}/ on ${JSON.stringify(s)}`);
     }
   }
+});
+
+test('trivial patterns: ^.*$ matches every value whole, ^$ only the empty one, without an engine', () => {
+  const all = compileRuleRegex('^.*$'), empty = compileRuleRegex('^$');
+  assert.equal(all.engine, 'trivial');
+  assert.equal(empty.engine, 'trivial');
+  for (const s of ['', 'x', 'a\nb\n', '\0\xff', 'x'.repeat(100000)]) {
+    assert.deepEqual(all.exec(s), [s]);
+    assert.equal(empty.test(s), s === '');
+    assert.deepEqual(empty.exec(s), s === '' ? [''] : null);
+  }
+  assert.deepEqual(all.search('abc', 0), { index: 0, groups: ['abc'] });
+  assert.equal(all.search('abc', 1), null, '^ holds at offset 0 only');
+  // Anything else goes to an engine: no DOTALL, groups, \Z, a different quantifier.
+  for (const p of ['(?-s)^.*$', '^(.*)$', '^.*\\Z', '^.+$', '^.*x$']) assert.notEqual(compileRuleRegex(p).engine, 'trivial', p);
+  assert.equal(compileRuleRegex('(?-s)^.*$').test('a\nb'), false);
+  assert.deepEqual(compileRuleRegex('^(.*)$').exec('ab'), ['ab', 'ab']);
 });
