@@ -4,13 +4,17 @@
  */
 import type { OperatorSpec } from '../types.js';
 import { detectXss } from './libinjection/xss.js';
+import { AnswerMemo } from './libinjection/answer-memo.js';
+
+/** Shared by every @detectXSS rule: the answer depends on the value only. */
+const answers = new AnswerMemo(detectXss);
 
 export const detectXSS: OperatorSpec = {
   name: 'detectXSS',
   create() {
     return {
       evaluate(otx, value) {
-        if (!detectXss(value)) return false;
+        if (!answers.get(value)) return false;
         if (otx.capturing) otx.setCapture(0, value);
         return true;
       },
