@@ -74,6 +74,8 @@ class FlowConversation {
   firstBytes: Buffer | null = Buffer.alloc(0);
   tls = false;
   torn = false;
+  /** The connection left HTTP (101 Switching Protocols, CONNECT): the rest is not parsed. */
+  opaque = false;
 
   constructor(readonly flow: TcpFlow, readonly endpoint: ProtectedEndpoint) {}
 }
@@ -116,7 +118,7 @@ export class FlowInspection implements FlowEvents {
       conv.requests!.push(first);
       return;
     }
-    if (conv.tls) return;
+    if (conv.tls || conv.opaque) return;
     this.stats.bytesInspected += chunk.length;
     if (dir === TO_SERVER) conv.requests!.push(chunk);
     else conv.responses!.push(chunk);
@@ -269,6 +271,7 @@ export class FlowInspection implements FlowEvents {
     if (!ex || conv.torn) return; // a response to a request we did not see (capture started mid-flow)
     this.stats.responses++;
     ex.responseStarted = true;
+    if (h.status === 101 || (ex.method === 'CONNECT' && h.status >= 200 && h.status < 300)) conv.opaque = true;
     ex.status = h.status;
     ex.bytesOut = h.headBytes;
     if (!ex.reqBodyDone) this.requestBodyDone(conv, ex, false);

@@ -114,3 +114,21 @@ function u16(n: number): Buffer {
   b.writeUInt16BE(n);
   return b;
 }
+
+describe('flows that leave HTTP', () => {
+  it('stops parsing after 101 Switching Protocols (WebSocket frames are not requests)', () => {
+    const { p, alerts, feed } = pipeline('simulation');
+    const c = new TcpConversation('10.1.0.1', 40007);
+    feed([
+      ...c.handshake(),
+      ...c.send('client', 'GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'),
+      ...c.send('server', 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'),
+      ...c.send('client', Buffer.from([0x81, 0x86, 1, 2, 3, 4, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66])),
+      ...c.send('client', 'GET /?q=attack HTTP/1.1\r\n\r\n'),
+      ...c.close(),
+    ]);
+    assert.equal(p.stats().http.violations, 0);
+    assert.equal(p.stats().http.requests, 1);
+    assert.equal(alerts.length, 0);
+  });
+});
