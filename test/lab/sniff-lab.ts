@@ -89,18 +89,21 @@ ip -n ${g} link set mon0 up
   }
 
   /** tcpdump in a namespace, writing `file`; resolves once it listens. Stop it with SIGINT. */
-  async tcpdump(host: Host, iface: string, file: string, filter: string): Promise<LabProcess> {
-    const child = spawn('ip', ['netns', 'exec', this.ns(host), 'tcpdump', '-i', iface, '-U', '-n', '-w', file, filter], {
-      cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  tcpdump(host: Host, iface: string, file: string, filter: string): Promise<LabProcess> {
+    return this.startUntilOutput(host, ['tcpdump', '-i', iface, '-U', '-n', '-w', file, filter], 'listening on');
+  }
+
+  /** Starts argv in a namespace; resolves once `text` appears on its stdout or stderr. */
+  async startUntilOutput(host: Host, argv: readonly string[], text: string, timeoutMs = 60_000): Promise<LabProcess> {
+    const child = spawn('ip', ['netns', 'exec', this.ns(host), ...argv], { cwd: repoRoot, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const proc = new LabProcess(child);
     this.procs.add(proc);
-    for (let i = 0; i < 100; i++) {
-      if (proc.output().includes('listening on')) return proc;
+    for (let waited = 0; waited < timeoutMs; waited += 50) {
+      if (proc.output().includes(text)) return proc;
       if (child.exitCode !== null) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`tcpdump did not start: ${proc.output()}`);
+    throw new Error(`${argv.join(' ')} did not print ${JSON.stringify(text)}: ${proc.output()}`);
   }
 
   /** curl from the client: exit code and body. */

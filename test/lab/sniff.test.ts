@@ -112,4 +112,24 @@ describe('sniff mode in the netns lab', { skip, timeout: 240_000 }, () => {
     assert.equal(reset['transactionId'], blocked['transactionId']);
     await daemon.stop('SIGTERM');
   });
+
+  it('portcullis capture records live traffic with libpcap into a file that replays', async () => {
+    const file = join(dir, 'captured.pcap');
+    const capture = await lab.startUntilOutput('gw', [process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'capture', '-i', 'mon0',
+      '--filter', 'tcp port 80', '-w', file, '--duration', '20', '-c', '1000'], 'capturing on');
+    assert.deepEqual(lab.curl(`http://${SERVER_IP}/q?x=attack`), { rc: 0, body: 'ok /q?x=attack\n' });
+    await sleep(300);
+    const exited = new Promise<number | null>((resolve) => capture.child.once('exit', (code) => resolve(code)));
+    capture.child.kill('SIGINT');
+    assert.equal(await exited, 0, capture.output());
+    assert.match(capture.output(), /captured \d+ packets \(\d+ bytes\), kernel drops 0/);
+    let out = '';
+    const stdout = new PassThrough().on('data', (d) => (out += d));
+    assert.equal(await replayCommand.run([file, '-c', writeConfig('simulation'), '--json'], { stdout, stderr: new PassThrough() }), 0);
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const summary = lines.pop()!['summary'] as Record<string, unknown>;
+    assert.deepEqual(lines.map((a) => a['ruleIds']), [[1001]]);
+    assert.equal(summary['requests'], 1);
+    assert.equal(summary['responses'], 1);
+  });
 });
