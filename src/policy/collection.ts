@@ -15,10 +15,12 @@ export interface VarEntry {
   bytes: Uint32Array | null;
   /** The value `bytes` describes (values of TX and persistent collections change). */
   bytesOf: string | null;
+  /** [this], for MapCollection.byKey (TX:name is read by most CRS rules; no array per read). */
+  alone: readonly VarEntry[] | null;
 }
 
 export function entry(key: string, value: string): VarEntry {
-  return { key, value, cache: null, bytes: null, bytesOf: null };
+  return { key, value, cache: null, bytes: null, bytesOf: null, alone: null };
 }
 
 /** Read access shared by every collection kind. */
@@ -145,6 +147,7 @@ export class MapCollection implements CollectionView {
 
   byKey(lowerKey: string): readonly VarEntry[] {
     const e = this.map.get(lowerKey);
-    return e ? [e] : NONE;
+    if (e === undefined) return NONE;
+    return (e.alone ??= Object.freeze([e]));
   }
 }
