@@ -99,6 +99,13 @@ export class SniffRuntime implements ModeRuntime {
         onFrame: (frame, timeMs) => this.pipeline.handleFrame(frame, linkType, timeMs),
       });
       linkType = this.capture.linkType;
+      // cap opens libpcap in immediate mode with a 65535-byte snap length: libpcap then uses
+      // TPACKET_V2 with fixed ~64 KiB slots, so the ring holds only bufferBytes / 64 KiB frames.
+      const ringFrames = Math.floor(s.bufferBytes / 65_600);
+      if (ringFrames < 2048) {
+        this.log.warn({ bufferBytes: s.bufferBytes, ringFrames },
+          `the capture ring holds about ${ringFrames} frames (64 KiB per slot with this libpcap binding): bursts will be dropped; raise gateway.sniff.bufferBytes (256 MiB holds about 4000)`);
+      }
       this.log.info({ interface: s.interface, filter, linkType, resets: this.injector !== null, nfqueue: this.nfqueue !== null,
         dropCounting: this.capture.dropCounting }, 'sniffing');
     } catch (err) {
