@@ -1,25 +1,15 @@
 /**
- * TLS for one alias listener: a SecureContext per server certificate of the reverse-proxy rules bound to
- * the address:port, built once when the runtime is created, and SNI selection among them (exact names
- * first, then `*.example.com` wildcards covering exactly one label, as RFC 6125 says).
+ * TLS for one alias listener: the server certificates of the reverse-proxy rules bound to the
+ * address:port (a CertificateSet: contexts built once, SNI selection) and client-certificate settings.
  */
-import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
+import type { SecureContext } from 'node:tls';
 import type { Certificate } from '../../config/types.js';
 import type { TlsListenerOptions } from '../../daemon/runtime.js';
+import { CertificateSet } from '../../pipeline/certificate-set.js';
 import type { OutboundEntry } from './outbound-rules.js';
 
 export class AliasTlsError extends Error {
   readonly code = 'ALIAS_TLS_CONFIG';
-}
-
-function contextOptions(cert: Certificate, clientCas: readonly string[]): SecureContextOptions {
-  return {
-    cert: cert.chain === null ? cert.cert : `${cert.cert.trimEnd()}\n${cert.chain}`,
-    key: cert.key,
-    minVersion: 'TLSv1.2',
-    maxVersion: 'TLSv1.3',
-    ...(clientCas.length > 0 ? { ca: [...clientCas] } : {}),
-  };
 }
 
 /**
@@ -49,45 +39,13 @@ export function buildTlsListener(entries: readonly OutboundEntry[], where: strin
     }
   }
   if (certificates.length === 0) throw new AliasTlsError(`${where}: no server certificate`);
-  const cas = [...clientCas];
-  const contexts = new Map<Certificate, SecureContext>();
-  for (const cert of certificates) {
-    try {
-      contexts.set(cert, createSecureContext(contextOptions(cert, cas)));
-    } catch (err) {
-      throw new AliasTlsError(`${where}: certificate ${cert.name}: ${(err as Error).message}`);
-    }
-  }
-  const defaultCert = certificates[0]!;
-  const defaultContext = contexts.get(defaultCert)!;
-  const exact = new Map<string, SecureContext>();
-  const wildcard = new Map<string, SecureContext>(); // ".example.com" → context
-  // Earlier certificates win on overlapping names: declaration order is the operator's preference.
-  for (const cert of certificates) {
-    const ctx = contexts.get(cert)!;
-    for (const name of cert.dnsNames) {
-      const lower = name.toLowerCase();
-      if (lower.startsWith('*.')) {
-        if (!wildcard.has(lower.slice(1))) wildcard.set(lower.slice(1), ctx);
-      } else if (!exact.has(lower)) {
-        exact.set(lower, ctx);
-      }
-    }
-  }
+  const set = new CertificateSet(certificates, [...clientCas], (cert, err) => {
+    throw new AliasTlsError(`${where}: certificate ${cert.name}: ${err.message}`);
+  });
   return {
-    defaultContext,
-    defaultContextOptions: contextOptions(defaultCert, cas),
-    contextFor(serverName: string): SecureContext {
-      const name = serverName.toLowerCase();
-      const hit = exact.get(name);
-      if (hit !== undefined) return hit;
-      const dot = name.indexOf('.');
-      if (dot > 0) {
-        const wild = wildcard.get(name.slice(dot));
-        if (wild !== undefined) return wild;
-      }
-      return defaultContext;
-    },
+    defaultContext: set.defaultContext,
+    defaultContextOptions: set.defaultContextOptions,
+    contextFor: (serverName: string): SecureContext => set.byName(serverName.toLowerCase()) ?? set.defaultContext,
     // Mixed listeners (some services with client auth, some without) ask for a certificate but let the
     // handshake through; the pipeline then refuses requests routed to a service that requires one.
     requestCert: anyClientAuth,

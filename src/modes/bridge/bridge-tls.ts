@@ -7,20 +7,11 @@
  * Step 2 needs the connection's local address, which node's SNICallback does not receive; the listener
  * registry passes it through `TlsListenerOptions.contextForConnection`.
  */
-import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
+import type { SecureContext } from 'node:tls';
 import type { Certificate, Service } from '../../config/types.js';
 import type { TlsListenerOptions } from '../../daemon/runtime.js';
+import { CertificateSet } from '../../pipeline/certificate-set.js';
 import { BridgeRuntimeError, canonicalAddress, type BridgeEndpoint } from './bridge-endpoints.js';
-
-function contextOptions(cert: Certificate, clientCas: readonly string[]): SecureContextOptions {
-  return {
-    cert: cert.chain === null ? cert.cert : `${cert.cert.trimEnd()}\n${cert.chain}`,
-    key: cert.key,
-    minVersion: 'TLSv1.2',
-    maxVersion: 'TLSv1.3',
-    ...(clientCas.length > 0 ? { ca: [...clientCas] } : {}),
-  };
-}
 
 export interface BridgeTlsPort {
   readonly listener: TlsListenerOptions;
@@ -51,46 +42,20 @@ export function buildBridgeTls(port: number, endpoints: readonly BridgeEndpoint[
       allRequireClientCert = false;
     }
   }
-  const cas = [...clientCas];
-  const contexts = new Map<Certificate, SecureContext>();
-  for (const cert of certificates) {
-    try {
-      contexts.set(cert, createSecureContext(contextOptions(cert, cas)));
-    } catch (err) {
-      throw new BridgeRuntimeError('BRIDGE_TLS_CONFIG', `port ${port}: certificate ${cert.name}: ${(err as Error).message}`);
-    }
-  }
-  const defaultCert = certificates[0]!;
-  const defaultContext = contexts.get(defaultCert)!;
-  const exact = new Map<string, SecureContext>();
-  const wildcard = new Map<string, SecureContext>(); // ".example.com" → context
-  for (const cert of certificates) {
-    const ctx = contexts.get(cert)!;
-    for (const name of cert.dnsNames) {
-      const lower = name.toLowerCase();
-      if (lower.startsWith('*.')) {
-        if (!wildcard.has(lower.slice(1))) wildcard.set(lower.slice(1), ctx);
-      } else if (!exact.has(lower)) {
-        exact.set(lower, ctx);
-      }
-    }
-  }
+  const set = new CertificateSet(certificates, [...clientCas], (cert, err) => {
+    throw new BridgeRuntimeError('BRIDGE_TLS_CONFIG', `port ${port}: certificate ${cert.name}: ${err.message}`);
+  });
+  const defaultContext = set.defaultContext;
   const byAddress = new Map<string, SecureContext>();
-  for (const e of endpoints) byAddress.set(e.address, contexts.get(e.service.certificates[0]!)!);
-
-  const byName = (name: string): SecureContext | undefined => {
-    const hit = exact.get(name);
-    if (hit !== undefined) return hit;
-    const dot = name.indexOf('.');
-    return dot > 0 ? wildcard.get(name.slice(dot)) : undefined;
-  };
+  for (const e of endpoints) byAddress.set(e.address, set.contextOf(e.service.certificates[0]!)!);
+  const byName = (name: string): SecureContext | undefined => set.byName(name);
   const byLocal = (localAddress: string): SecureContext =>
     byAddress.get(localAddress) ?? byAddress.get(canonicalAddress(localAddress)) ?? defaultContext;
 
   return {
     listener: {
       defaultContext,
-      defaultContextOptions: contextOptions(defaultCert, cas),
+      defaultContextOptions: set.defaultContextOptions,
       contextFor: (serverName) => byName(serverName.toLowerCase()) ?? defaultContext,
       contextForConnection: (serverName, localAddress) =>
         (serverName === null ? undefined : byName(serverName.toLowerCase())) ?? byLocal(localAddress),
