@@ -22,6 +22,7 @@ import {
   cidr, filePath, headerName, hostname, hostPattern, httpMethod, interfaceAddress, interfaceName, ipAddress, macAddress,
   port, urlPrefix,
 } from './value-decoders.js';
+import { outboundRulePool, poolInsteadOfServer, servicePool } from '../pools/pool-schema.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -374,14 +375,24 @@ const outboundRule = object<OutboundRule>({
   urlPrefix: optional(urlPrefix, '/'),
   serverIp: optional(nullable(ipAddress('; use serverHost for a host name')), null),
   serverHost: optional(nullable(hostname), null),
-  serverPort: required(port),
+  // Required unless a pool names the servers (checked in derive).
+  serverPort: optional(nullable(port), null),
   encrypt: optional(bool, false),
   validateServerCertificate: optional(bool, true),
   caFile: optional(nullable(filePath), null),
   serverName: optional(nullable(hostname), null),
+  pool: optional(nullable(outboundRulePool), null),
 }, {
   withPos: true,
   derive: (raw, node, path, cx) => {
+    if (raw.pool !== null) {
+      const pooled = poolInsteadOfServer(raw, node, path, cx);
+      if (pooled === INVALID) return INVALID;
+      raw = pooled;
+    } else if (raw.serverPort === null) {
+      // Same words as any missing required key: a pool is the only alternative, and docs/POOLS.md says so.
+      return cx.reportKey(node, path, 'serverPort', 'MISSING_KEY', 'required key "serverPort" is missing');
+    }
     if (raw.serverIp === null && raw.serverHost === null) {
       return cx.reportKey(node, path, 'serverIp', 'MISSING_KEY', 'one of serverIp or serverHost is required');
     }
@@ -417,6 +428,7 @@ const service = object<Mutable<Service>>({
   validateServerCertificate: optional(bool, true),
   caFile: optional(nullable(filePath), null),
   clientAuth: optional(nullable(clientAuth), null),
+  pool: optional(nullable(servicePool), null),
   reverseProxy: optional(list(reverseProxyRule), []),
 }, {
   withPos: true,

@@ -184,6 +184,11 @@ export interface Service {
   readonly ca: string | null;
   /** Client-certificate authentication on this service's TLS listeners. */
   readonly clientAuth: ClientAuth | null;
+  /**
+   * Bridge mode: servers to fail over to (docs/POOLS.md). The original destination stays a primary of
+   * the pool, so traffic only moves when the config says so. null = the original destination only.
+   */
+  readonly pool: ServerPoolConfig | null; // default null
   readonly reverseProxy: readonly ReverseProxyRule[];
   readonly pos: SourcePos;
 }
@@ -234,7 +239,61 @@ export interface OutboundRule {
   readonly ca: string | null;
   /** TLS SNI / Host toward the server when encrypting; default serverHost ?? null. */
   readonly serverName: string | null;
+  /**
+   * Load balancing over several servers (docs/POOLS.md); null = the one server above. With a pool,
+   * serverIp/serverPort mirror the pool's first server (for consumers that show a single address).
+   */
+  readonly pool: ServerPoolConfig | null;  // default null
   readonly pos: SourcePos;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server pools and health checks (issue #6, docs/POOLS.md). Compiled by src/pools at load time.
+// ---------------------------------------------------------------------------------------------
+
+export type PoolAlgorithm = 'round-robin' | 'least-connections' | 'client-ip-hash';
+
+export interface ServerPoolConfig {
+  readonly algorithm: PoolAlgorithm;      // default round-robin (smooth weighted)
+  /** Primaries first, then backups, each in declaration order. At least one primary. */
+  readonly servers: readonly PoolMember[];
+  /** Alias mode: cookie that pins a client to the server that answered it first; null = off. */
+  readonly stickyCookie: string | null;   // default null
+  readonly healthCheck: HealthCheckConfig | null; // default null = no active checks
+  readonly passive: PassiveHealthConfig;
+  readonly pos: SourcePos;
+}
+
+export interface PoolMember {
+  /** IP literal. */
+  readonly address: string;
+  readonly port: number;
+  readonly weight: number;                // default 1 (1–1000)
+  /** Used only while every primary is down. */
+  readonly backup: boolean;               // default false
+  readonly pos: SourcePos;
+}
+
+export interface HealthCheckConfig {
+  /** Path (and query) requested on each server, e.g. /healthz. */
+  readonly url: string;                   // default /
+  readonly intervalMs: number;            // default 5000
+  readonly timeoutMs: number;             // default 2000 (≤ intervalMs)
+  /** Inclusive status range counted as healthy; YAML "200-399" or a single status. */
+  readonly expectStatus: { readonly min: number; readonly max: number }; // default 200-399
+  /** Consecutive successes that bring a down server back. */
+  readonly rise: number;                  // default 2
+  /** Consecutive failures that take an up server down. */
+  readonly fall: number;                  // default 3
+  /** Host header of the check; null = the server's address:port. */
+  readonly host: string | null;           // default null
+}
+
+export interface PassiveHealthConfig {
+  /** Consecutive connect failures or 5xx answers that take a server out; 0 = passive checks off. */
+  readonly failures: number;              // default 3
+  /** How long such a server gets no new requests. */
+  readonly downForMs: number;             // default 10000
 }
 
 // ---------------------------------------------------------------------------------------------

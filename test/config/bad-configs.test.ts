@@ -124,7 +124,7 @@ sites:
           - name: web
             prot: [80]
 `,
-    errors: ['F:8:13: sites[0].serverGroups[0].services[0].prot: unknown key "prot"; allowed: name, ports, sslPorts, certificates, forwardedConnections, forwardedClientIp, encrypt, validateServerCertificate, caFile, clientAuth, reverseProxy'],
+    errors: ['F:8:13: sites[0].serverGroups[0].services[0].prot: unknown key "prot"; allowed: name, ports, sslPorts, certificates, forwardedConnections, forwardedClientIp, encrypt, validateServerCertificate, caFile, clientAuth, pool, reverseProxy'],
   },
   {
     name: 'unknown key in an outbound rule',
@@ -144,7 +144,7 @@ sites:
                 rules:
                   - { priority: 10, serverIp: 127.0.0.1, serverPort: 81, urlprefix: /api }
 `,
-    errors: ['F:15:74: sites[0].serverGroups[0].services[0].reverseProxy[0].rules[0].urlprefix: unknown key "urlprefix"; allowed: priority, host, urlPrefix, serverIp, serverHost, serverPort, encrypt, validateServerCertificate, caFile, serverName'],
+    errors: ['F:15:74: sites[0].serverGroups[0].services[0].reverseProxy[0].rules[0].urlprefix: unknown key "urlprefix"; allowed: priority, host, urlPrefix, serverIp, serverHost, serverPort, encrypt, validateServerCertificate, caFile, serverName, pool'],
   },
   {
     name: 'unknown key in native policies',

@@ -91,6 +91,7 @@ test('defaults are applied exactly as types.ts documents them', () => {
   assert.equal(service.caFile, null);
   assert.equal(service.ca, null);
   assert.equal(service.clientAuth, null);
+  assert.equal(service.pool, null);
   const rp = service.reverseProxy[0]!;
   assert.equal(rp.tls, false);
   assert.equal(rp.serverCertificate, null);
@@ -99,7 +100,7 @@ test('defaults are applied exactly as types.ts documents them', () => {
   const rule = rp.rules[0]!;
   assert.deepEqual({ ...rule, pos: undefined }, {
     priority: 10, host: '*', urlPrefix: '/', serverIp: '127.0.0.1', serverHost: null, serverPort: 8081, encrypt: false,
-    validateServerCertificate: true, caFile: null, ca: null, serverName: null, pos: undefined,
+    validateServerCertificate: true, caFile: null, ca: null, serverName: null, pool: null, pos: undefined,
   });
   assert.deepEqual(rule.pos, { file: join(dir, 'minimal.yaml'), line: 14, col: 25 });
 });
