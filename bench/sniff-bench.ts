@@ -72,7 +72,9 @@ function loadConfig(crs: boolean, dir: string): GatewayConfig {
 }
 
 /** Writes `requests` requests (with responses) in keep-alive flows of PER_FLOW; returns packets written. */
-function generate(file: string, requests: number): { packets: number; bytes: number } {
+function generate(file: string, requests: number, crs: boolean): { packets: number; bytes: number } {
+  // The attack must be one the policy knows: a CRS SQL injection, or the test rule's keyword.
+  const attackValue = crs ? "1%27%20OR%20%271%27%3D%271" : 'attack';
   const w = new PcapWriter(file, LINKTYPE_ETHERNET);
   let bytes = 0;
   let n = 0;
@@ -83,7 +85,7 @@ function generate(file: string, requests: number): { packets: number; bytes: num
     for (let i = 0; i < PER_FLOW && n < requests; i++, n++) {
       const attack = n % 10 === 9;
       frames.push(...c.send('client',
-        `GET /catalog/item?id=${n}&q=${attack ? 'attack' : 'shoes'}&page=2 HTTP/1.1\r\nHost: shop.example\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64)\r\nAccept: text/html\r\nCookie: session=${n.toString(36)}\r\n\r\n`));
+        `GET /catalog/item?id=${n}&q=${attack ? attackValue : 'shoes'}&page=2 HTTP/1.1\r\nHost: shop.example\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64)\r\nAccept: text/html\r\nCookie: session=${n.toString(36)}\r\n\r\n`));
       frames.push(...c.send('server', `HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: ${RESPONSE_BODY.length}\r\n\r\n${RESPONSE_BODY}`));
     }
     frames.push(...c.close());
@@ -260,7 +262,7 @@ export async function main(argv: string[]): Promise<void> {
   const dir = mkdtempSync(join(os.tmpdir(), 'sniff-bench-'));
   try {
     const pcap = join(dir, 'traffic.pcap');
-    const gen = generate(pcap, requests);
+    const gen = generate(pcap, requests, crs);
     process.stderr.write(`[sniff-bench] generated ${requests} requests, ${gen.packets} packets, ${(gen.bytes / 1e6).toFixed(1)} MB\n`);
     const config = loadConfig(crs, dir);
     const { createInspectorSet } = await import('../src/policy/inspector.js');
@@ -274,8 +276,9 @@ export async function main(argv: string[]): Promise<void> {
     const sec = s.durationMs / 1000;
     const replay = { requests: s.requests, alerts, rps: s.requests / sec, pps: s.packets / sec, mbps: (s.bytes * 8) / sec / 1e6, seconds: sec };
     process.stderr.write(`[sniff-bench] replay ${JSON.stringify(replay)}\n`);
-    if (s.requests !== requests || alerts !== requests / 10) {
-      throw new Error(`replay parsed ${s.requests}/${requests} requests with ${alerts} alerts (expected ${requests / 10}): the benchmark would measure a broken pipeline`);
+    // The small rules fire on exactly the attacks; the CRS may also comment on clean requests.
+    if (s.requests !== requests || (crs ? alerts < requests / 10 : alerts !== requests / 10)) {
+      throw new Error(`replay parsed ${s.requests}/${requests} requests with ${alerts} alerts (expected ${crs ? 'at least ' : ''}${requests / 10}): the benchmark would measure a broken pipeline`);
     }
     const live = values.live ? await liveLadder(pcap, crs, seconds) : null;
     const report = render(replay, live, gen, crs, requests, seconds, started, loadBefore, argv);
