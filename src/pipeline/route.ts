@@ -21,6 +21,32 @@ export interface Route {
    * cannot always reject at the handshake; the pipeline checks `socket.authorized` per request.
    */
   readonly requireClientCertificate: boolean;
+  /**
+   * A pool of servers (docs/POOLS.md): the pipeline asks it for the upstream of each request instead of
+   * using `upstream`, which then only names the pool's first server. Absent = always `upstream`.
+   */
+  readonly pool?: RoutePool;
+}
+
+/** The server a pool chose for one request. */
+export interface PoolPick {
+  readonly upstream: Upstream;
+  /** Set-Cookie value pinning the client to this server (sticky pools), or null. */
+  readonly setCookie: string | null;
+  /** The server answered with this status (passive health counts 5xx). */
+  responded(status: number): void;
+  /** The request is over (least-connections counts requests in flight). Idempotent. */
+  release(): void;
+}
+
+export interface RoutePool {
+  /** A usable server for this request, or null when every server is down (→ 503 no-healthy-server). */
+  pick(clientIp: string, req: IncomingMessage): PoolPick | null;
+  /**
+   * `failed` could not be reached and nothing was sent to it: counts the failure, releases `failed`
+   * and picks a server this request has not tried yet; null when none is left.
+   */
+  retry(failed: PoolPick, reason: string, clientIp: string, req: IncomingMessage): PoolPick | null;
 }
 
 /** host: lower-case, without port ('' when absent); path: the request target up to '?'. */
