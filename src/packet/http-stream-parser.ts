@@ -66,7 +66,11 @@ const CHUNK_LINE_LIMIT = 1024;
 
 export class HttpStreamParser {
   private state: State = State.Head;
-  private readonly headBuf: Buffer;
+  /**
+   * Bytes of the head being read. Allocated on demand and grown up to maxHeaderBytes, and dropped
+   * when it grew large: a sniffer holds two parsers per flow, for up to 100 000 flows.
+   */
+  private headBuf: Buffer | null = null;
   private headLen = 0;
   private remaining = 0;
   private line = '';
@@ -78,9 +82,7 @@ export class HttpStreamParser {
     readonly kind: ParserKind,
     private readonly events: HttpStreamEvents,
     private readonly limits: HttpParserLimits,
-  ) {
-    this.headBuf = Buffer.allocUnsafe(limits.maxHeaderBytes);
-  }
+  ) {}
 
   /** Responses only: tells the parser which request method the next response answers. */
   expectResponseTo(method: string): void {
@@ -163,27 +165,35 @@ export class HttpStreamParser {
       if (pos === chunk.length) return pos;
     }
     const searchFrom = Math.max(0, this.headLen - 3);
-    const room = this.headBuf.length - this.headLen;
-    const n = Math.min(room, chunk.length - pos);
-    chunk.copy(this.headBuf, this.headLen, pos, pos + n);
+    const max = this.limits.maxHeaderBytes;
+    const wanted = Math.min(max, this.headLen + (chunk.length - pos));
+    let buf = this.headBuf;
+    if (buf === null || buf.length < wanted) {
+      const grown = Buffer.allocUnsafe(Math.min(max, Math.max(wanted, buf === null ? 2048 : buf.length * 2)));
+      if (buf !== null) buf.copy(grown, 0, 0, this.headLen);
+      this.headBuf = buf = grown;
+    }
+    const n = Math.min(buf.length - this.headLen, chunk.length - pos);
+    chunk.copy(buf, this.headLen, pos, pos + n);
     const filled = this.headLen + n;
-    const end = findHeadEnd(this.headBuf, searchFrom, filled);
+    const end = findHeadEnd(buf, searchFrom, filled);
     if (end < 0) {
       this.headLen = filled;
-      if (filled === this.headBuf.length) {
-        this.fail('head-too-large', `the message head exceeds ${this.headBuf.length} bytes`);
+      if (filled >= max) {
+        this.fail('head-too-large', `the message head exceeds ${max} bytes`);
         return chunk.length;
       }
       return pos + n;
     }
     const consumed = end - this.headLen;
     this.headLen = 0;
-    this.parseHead(end);
+    this.parseHead(buf, end);
+    if (buf.length > 4096) this.headBuf = null;
     return pos + consumed;
   }
 
-  private parseHead(end: number): void {
-    const text = this.headBuf.toString('latin1', 0, end);
+  private parseHead(buf: Buffer, end: number): void {
+    const text = buf.toString('latin1', 0, end);
     const lines = text.split(/\r?\n/);
     while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
     const start = lines[0] ?? '';
