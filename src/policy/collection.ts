@@ -117,6 +117,8 @@ export class MapCollection implements CollectionView {
   /** all() as an array, kept until a key is added or removed (value updates happen in the entries). */
   private listed: VarEntry[] | null = null;
   private listedSize = -1;
+  /** Entries whose key a selector regex matches, per regex, for the current `listed`. */
+  private selections = new Map<RegExp, readonly VarEntry[]>();
 
   get(lowerKey: string): string | undefined {
     return this.map.get(lowerKey)?.value;
@@ -141,8 +143,25 @@ export class MapCollection implements CollectionView {
     if (this.listed === null || this.listedSize !== this.map.size) {
       this.listed = [...this.map.values()];
       this.listedSize = this.map.size;
+      if (this.selections.size > 0) this.selections.clear();
     }
     return this.listed;
+  }
+
+  /**
+   * Entries whose key `re` matches (TX:/^HEADER_NAME_/, &TX:/LEAKAGE/ …), remembered until a key is
+   * added or removed. `re` must be stateless (no g/y flag): selector regexes are compiled so.
+   */
+  select(re: RegExp): readonly VarEntry[] {
+    const all = this.all();
+    let sel = this.selections.get(re);
+    if (sel === undefined) {
+      const out: VarEntry[] = [];
+      for (let i = 0; i < all.length; i++) if (re.test(all[i]!.key)) out.push(all[i]!);
+      sel = out;
+      this.selections.set(re, sel);
+    }
+    return sel;
   }
 
   byKey(lowerKey: string): readonly VarEntry[] {

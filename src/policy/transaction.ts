@@ -501,8 +501,15 @@ export class Transaction implements OperatorTx {
       if (coll === null) continue;
       // Entries are walked in place (no filtered copies): selector and exclusions are checked inline.
       const sel = target.selector;
-      const list = sel === null || sel.regex !== null ? coll.all() : coll.byKey(sel.key!);
-      const keyRe = sel !== null ? sel.regex : null;
+      let list: readonly VarEntry[];
+      let keyRe: RegExp | null = null;
+      if (sel === null) list = coll.all();
+      else if (sel.regex === null) list = coll.byKey(sel.key!);
+      else if (coll instanceof MapCollection && !sel.regex.global && !sel.regex.sticky) list = coll.select(sel.regex);
+      else {
+        list = coll.all();
+        keyRe = sel.regex;
+      }
       const excluding = target.exclusions.length > 0 || runtimeEx.length > 0;
       const bare = spec.selectorIsPath === true;
       const n = list.length;
@@ -763,6 +770,7 @@ function selectEntries(coll: CollectionView, target: Target, runtimeEx: readonly
   let list: readonly VarEntry[];
   if (sel === null) list = coll.all();
   else if (sel.regex === null) list = coll.byKey(sel.key!);
+  else if (coll instanceof MapCollection && !sel.regex.global && !sel.regex.sticky) list = coll.select(sel.regex);
   else {
     const re = sel.regex;
     list = coll.all().filter((e) => re.test(e.key));
