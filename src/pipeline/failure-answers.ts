@@ -26,6 +26,7 @@ export type FailureReason =
   | 'client-aborted'
   | 'client-error'
   | 'gateway-closing'
+  | 'no-healthy-server'
   | 'internal-error';
 
 export interface FailureAnswer {
@@ -61,6 +62,7 @@ export const ANSWERS: Readonly<Record<FailureReason, FailureAnswer>> = Object.fr
   'client-aborted': answer(400, 'client-aborted', 'Bad Request'),
   'client-error': answer(400, 'client-error', 'Bad Request'),
   'gateway-closing': answer(503, 'gateway-closing', 'Service Unavailable'),
+  'no-healthy-server': answer(503, 'no-healthy-server', 'Service Unavailable: no healthy server in the pool'),
   'internal-error': answer(500, 'internal-error', 'Internal Server Error'),
 });
 

@@ -24,7 +24,7 @@ import { connectionNominatedHeaders, isResponseHopByHop } from './hop-by-hop.js'
 import type { Decision, Inspection, InspectorSet, RequestFacts } from './inspection.js';
 import { checkHeadLimits, hasRequestBody, hostOf, pathOf, upstreamRequestHeaders } from './request-head.js';
 import { nextRequestId } from './request-id.js';
-import type { Route, RouteLookup } from './route.js';
+import type { PoolPick, Route, RouteLookup } from './route.js';
 import { relayUpgrade } from './websocket.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -165,6 +165,8 @@ export class RequestPipeline {
 }
 
 const NO_HEADERS: readonly string[] = Object.freeze([]);
+/** Methods a pooled route may replay on another server after a reset with no answer (no body). */
+const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 function uncorkResponse(res: ServerResponse): void {
   res.uncork();
@@ -189,6 +191,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private host = '';
   private path = '';
   private route: Route | null = null;
+  /** Pooled routes: the server chosen for this request (released when the exchange ends). */
+  private pick: PoolPick | null = null;
   private inspection: Inspection | null = null;
   private error: string | null = null;
   private ruleIds: readonly string[] | undefined;
@@ -211,6 +215,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private prefix: Buffer[] = [];
   private prefixBytes = 0;
   private body: ForwardedBody | null = null;
+  /** The body handed to undici with the last dispatch (kept for a retry on another server). */
+  private sentBody: ForwardedBody | Buffer | null = null;
 
   /** Phase 4: response head and body held back until the engine decides. */
   private heldStatus = 0;
@@ -406,20 +412,56 @@ class Exchange implements Dispatcher.DispatchHandler {
   private dispatch(body: ForwardedBody | Buffer | null): void {
     const route = this.route!;
     const { req } = this;
+    let upstream = route.upstream;
+    if (route.pool !== undefined) {
+      this.pick = route.pool.pick(this.clientIp, req);
+      if (this.pick === null) return this.answer(ANSWERS['no-healthy-server']);
+      upstream = this.pick.upstream;
+    }
+    this.send(upstream, body);
+  }
+
+  private send(upstream: Route['upstream'], body: ForwardedBody | Buffer | null): void {
+    const route = this.route!;
+    const { req } = this;
     const tls = (req.socket as TLSSocket).encrypted === true;
     this.upstream = Upstream.Dispatched;
     this.upstreamT0 = performance.now();
+    this.sentBody = body;
     try {
-      route.upstream.pool.dispatch({
+      upstream.pool.dispatch({
         path: req.url ?? '/',
         method: req.method ?? 'GET',
         headers: upstreamRequestHeaders(req, route, this.peerIp, tls, false),
         body,
-        ...(route.upstream.dispatchServerName !== undefined ? { servername: route.upstream.dispatchServerName } : {}),
+        ...(upstream.dispatchServerName !== undefined ? { servername: upstream.dispatchServerName } : {}),
       } as Dispatcher.DispatchOptions, this);
     } catch (err) {
       this.onError(err as Error);
     }
+  }
+
+  /**
+   * Pooled routes: another server gets the request when this one could not have seen it — the
+   * connection failed before anything was written, or (GET/HEAD/OPTIONS without a body) it was reset
+   * before any answer. Bounded: each server is tried at most once per request.
+   */
+  private retryElsewhere(err: Error): boolean {
+    const pick = this.pick;
+    if (pick === null || this.upstream !== Upstream.Dispatched || this.res.headersSent) return false;
+    const code = (err as { code?: unknown }).code;
+    const notWritten = this.abortUpstream === null;
+    const replayable = this.sentBody === null && IDEMPOTENT.has(this.req.method ?? '') &&
+      (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET');
+    if (!notWritten && !replayable) return false;
+    const body = this.sentBody;
+    if (body instanceof ForwardedBody && (body.destroyed || body.readableDidRead)) return false;
+    const next = this.route!.pool!.retry(pick, typeof code === 'string' ? code : err.message, this.clientIp, this.req);
+    if (next === null) return false;
+    this.pick = next;
+    this.abortUpstream = null;
+    this.send(next.upstream, body);
+    return true;
   }
 
   private abandonUpstream(reason: Error): void {
@@ -438,6 +480,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     if (this.upstream === Upstream.Abandoned) return false;
     if (statusCode < 200) return true; // 1xx: node:http already spoke to the client about Continue.
+    this.pick?.responded(statusCode);
     this.upstream = Upstream.Responding;
     this.upstreamMs = performance.now() - this.upstreamT0;
     this.resumeUpstream = resume;
@@ -493,6 +536,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     const ids = this.pipeline.ruleIdsHeaderPair(this.inspection);
     if (ids.length > 0) out.push(ids[0]!, ids[1]!);
+    if (this.pick !== null && this.pick.setCookie !== null) out.push('set-cookie', this.pick.setCookie);
     if (!this.requestEnded) out.push('connection', 'close');
     this.res.writeHead(status, statusText, out);
     // undici usually delivers head, body and end in one parser pass: corking until the next tick sends
@@ -573,6 +617,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.upstream = Upstream.Abandoned;
     if (this.upstreamMs === null && this.upstreamT0 > 0) this.upstreamMs = performance.now() - this.upstreamT0;
     if ((err as { code?: string }).code === 'PORTCULLIS_BODY_TOO_LARGE') return;
+    if (!wasResponding && this.retryElsewhere(err)) return;
     const answer = classifyUpstreamError(err);
     if (wasResponding || this.res.headersSent) {
       // Mid-response: destroying the client socket is the only honest signal. Ending the response would
@@ -681,6 +726,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       }
     }
     const route = this.route;
+    this.pick?.release();
     const record: AccessRecord = {
       id: this.id,
       peerIp: this.peerIp,
@@ -692,7 +738,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       rule: route === null ? null : route.rule,
-      upstream: route === null ? null : route.upstream.label,
+      upstream: route === null ? null : (this.pick?.upstream ?? route.upstream).label,
       durationMs,
       upstreamMs: this.upstreamMs === null ? null : Math.round(this.upstreamMs * 1000) / 1000,
       error: this.error,
