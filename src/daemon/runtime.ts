@@ -11,6 +11,7 @@ import type { SecureContext, SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.js';
 import type { InspectorSet } from '../pipeline/inspection.js';
+import type { HealthLog } from '../pools/health-log.js';
 
 export interface TlsListenerOptions {
   /** Context used when the client sends no SNI or an unknown name. */
@@ -71,6 +72,11 @@ export interface RuntimeDeps {
   readonly logger: Logger;
   /** Policy engine per server group; null = no inspection at all. */
   readonly inspectors: InspectorSet | null;
+  /**
+   * The process's cyclic health log (docs/POOLS.md), shared by every configuration so that it survives
+   * reloads. Absent (tests): each runtime keeps its own.
+   */
+  readonly healthLog?: HealthLog;
 }
 
 export type ModeRuntimeFactory = (config: GatewayConfig, deps: RuntimeDeps) => ModeRuntime;

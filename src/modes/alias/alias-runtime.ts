@@ -12,6 +12,7 @@ import { ForwardingPolicy } from '../../pipeline/forwarded.js';
 import { RequestPipeline } from '../../pipeline/request-pipeline.js';
 import type { RouteLookup } from '../../pipeline/route.js';
 import { UpstreamPools } from '../../pipeline/upstream-pools.js';
+import { PoolSet } from '../../pools/pool-set.js';
 import { OutboundRuleTable, type OutboundEntry } from './outbound-rules.js';
 import { buildTlsListener } from './tls-contexts.js';
 
@@ -31,6 +32,11 @@ interface ListenerPlan {
 
 export const createAliasRuntime: ModeRuntimeFactory = (config, deps): ModeRuntime => {
   const pools = new UpstreamPools(config.gateway.timeouts);
+  const serverPools = new PoolSet(deps.logger, deps.healthLog);
+  const poolFor = ({ rule, service, serverGroup }: OutboundEntry) => serverPools.add(
+    `${serverGroup.name}/${service.name} rule ${rule.priority}`, rule.pool!,
+    (m) => pools.get({ host: m.address, port: m.port, encrypt: rule.encrypt, validateServerCertificate: rule.validateServerCertificate, ca: rule.ca, serverName: rule.serverName }),
+  );
   const pipeline = new RequestPipeline(config, deps);
   const forwarding = new Map<Service, ForwardingPolicy>();
   const forwardingFor = (service: Service): ForwardingPolicy => {
@@ -71,7 +77,7 @@ export const createAliasRuntime: ModeRuntimeFactory = (config, deps): ModeRuntim
 
   const listeners: ListenerSpec[] = [];
   for (const [key, plan] of plans) {
-    const table = OutboundRuleTable.compile(plan.entries, pools, forwardingFor);
+    const table = OutboundRuleTable.compile(plan.entries, pools, forwardingFor, poolFor);
     const lookup: RouteLookup = (host, path) => table.lookup(host, path);
     listeners.push({
       key,
@@ -93,8 +99,13 @@ export const createAliasRuntime: ModeRuntimeFactory = (config, deps): ModeRuntim
   return {
     listeners,
     inFlight: () => pipeline.inFlight(),
+    /** Active health checks run while this configuration serves. */
+    async start(): Promise<void> {
+      serverPools.start();
+    },
     close(graceMs: number): Promise<void> {
       closing ??= (async () => {
+        serverPools.stop();
         const idle = await pipeline.whenIdle(graceMs);
         if (idle) {
           await pools.close();

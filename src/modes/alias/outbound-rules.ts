@@ -6,7 +6,7 @@
  */
 import type { OutboundRule, ReverseProxyRule, ServerGroup, Service } from '../../config/types.js';
 import type { ForwardingPolicy } from '../../pipeline/forwarded.js';
-import type { Route } from '../../pipeline/route.js';
+import type { Route, RoutePool } from '../../pipeline/route.js';
 import type { UpstreamPools } from '../../pipeline/upstream-pools.js';
 
 /** One outbound rule with the context it was declared in. */
@@ -40,11 +40,14 @@ export class OutboundRuleTable {
    * their declaration order.
    */
   static compile(entries: readonly OutboundEntry[], pools: UpstreamPools,
-    forwardingFor: (service: Service) => ForwardingPolicy): OutboundRuleTable {
+    forwardingFor: (service: Service) => ForwardingPolicy,
+    /** Builds the server pool of a rule that has one (docs/POOLS.md). */
+    poolFor?: (entry: OutboundEntry) => RoutePool): OutboundRuleTable {
     const ordered = entries.map((e, index) => ({ e, index }))
       .sort((a, b) => a.e.rule.priority - b.e.rule.priority || a.index - b.index);
     const rules: CompiledRule[] = ordered.map(({ e }) => {
       const { rule, service, serverGroup } = e;
+      const pool = rule.pool !== null && poolFor !== undefined ? poolFor(e) : undefined;
       const host = rule.host.toLowerCase();
       const kind = host === '*' ? HostMatch.Any : host.startsWith('*.') ? HostMatch.Subdomain : HostMatch.Exact;
       const upstream = pools.get({
@@ -68,6 +71,7 @@ export class OutboundRuleTable {
           // The client's Host is kept: the server behind an alias usually serves the public name.
           hostHeader: null,
           requireClientCertificate: e.reverseProxy.tls && service.clientAuth !== null && service.clientAuth.required,
+          ...(pool !== undefined ? { pool } : {}),
         },
       };
     });

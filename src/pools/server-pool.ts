@@ -1,0 +1,135 @@
+/**
+ * A pool of servers behind one route: picks a server per request (sticky cookie first, then the
+ * algorithm over the usable primaries, then over the usable backups), counts requests in flight, and
+ * keeps the passive health verdicts. Server state changes are logged as events in the main log.
+ *
+ * Built once per configuration by a PoolSet; `pick` and `retry` run per request.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import type { PoolMember, ServerPoolConfig } from '../config/types.js';
+import type { PoolPick, RoutePool } from '../pipeline/route.js';
+import type { Upstream } from '../pipeline/upstream-pools.js';
+import { BALANCERS, type Balancer } from './balancers/index.js';
+import { PoolServer } from './pool-server.js';
+import { cookieValue, setCookieValue } from './sticky-cookie.js';
+
+/** Why a server went in or out; logged with the event. */
+export type ServerStateReason = 'health-check' | 'passive';
+
+export class ServerPool implements RoutePool {
+  /** Primaries first, then backups (the configuration's order). */
+  readonly servers: readonly PoolServer[];
+  private readonly primaries: Balancer;
+  private readonly backups: Balancer | null;
+  private readonly stickyCookie: string | null;
+  private readonly byCookieId = new Map<string, PoolServer>();
+  private readonly setCookies: readonly string[];
+
+  constructor(
+    /** For logs: where the pool is declared, e.g. "shop/web rule 10". */
+    readonly name: string,
+    readonly config: ServerPoolConfig,
+    upstreamFor: (member: PoolMember) => Upstream,
+    private readonly logger: Logger,
+  ) {
+    this.servers = config.servers.map((m, i) => new PoolServer(m, upstreamFor(m), i));
+    const factory = BALANCERS[config.algorithm];
+    this.primaries = factory(this.servers.filter((s) => !s.backup));
+    const backups = this.servers.filter((s) => s.backup);
+    this.backups = backups.length > 0 ? factory(backups) : null;
+    this.stickyCookie = config.stickyCookie;
+    for (const s of this.servers) this.byCookieId.set(s.cookieId, s);
+    this.setCookies = this.servers.map((s) => (config.stickyCookie === null ? '' : setCookieValue(config.stickyCookie, s.cookieId)));
+  }
+
+  pick(clientIp: string, req: IncomingMessage): PoolPick | null {
+    return this.choose(clientIp, req, null);
+  }
+
+  retry(failed: PoolPick, reason: string, clientIp: string, req: IncomingMessage): PoolPick | null {
+    const previous = failed as ServerPick;
+    previous.release();
+    this.noteFailure(previous.server, reason);
+    const tried = previous.tried ?? new Set<PoolServer>();
+    tried.add(previous.server);
+    if (tried.size >= this.servers.length) return null;
+    return this.choose(clientIp, req, tried);
+  }
+
+  private choose(clientIp: string, req: IncomingMessage, tried: Set<PoolServer> | null): PoolPick | null {
+    const now = Date.now();
+    let server: PoolServer | null = null;
+    let setCookie: string | null = null;
+    if (this.stickyCookie !== null) {
+      const id = cookieValue(req.headers.cookie, this.stickyCookie);
+      const pinned = id === null ? undefined : this.byCookieId.get(id);
+      if (pinned !== undefined && pinned.usable(now) && (tried === null || !tried.has(pinned))) server = pinned;
+    }
+    if (server === null) {
+      server = this.primaries.choose(now, clientIp, tried) ?? this.backups?.choose(now, clientIp, tried) ?? null;
+      if (server === null) return null;
+      if (this.stickyCookie !== null) setCookie = this.setCookies[server.index]!;
+    }
+    server.active++;
+    return new ServerPick(this, server, setCookie, tried);
+  }
+
+  /** Passive health: a connect failure or a 5xx answer. */
+  noteFailure(server: PoolServer, reason: string): void {
+    const { failures, downForMs } = this.config.passive;
+    if (failures === 0) return;
+    server.passiveFailures++;
+    if (server.passiveFailures < failures) return;
+    const now = Date.now();
+    const wasUsable = server.usable(now);
+    server.passiveFailures = 0;
+    server.passiveDownUntil = now + downForMs;
+    if (wasUsable) {
+      this.logger.warn({ event: 'server-down', pool: this.name, server: server.label, reason: 'passive', detail: reason, forMs: downForMs },
+        `pool server ${server.label} down: ${failures} consecutive failures (last: ${reason}); no new requests for ${downForMs} ms`);
+    }
+  }
+
+  /** Passive health: an answer below 500. */
+  noteSuccess(server: PoolServer): void {
+    server.passiveFailures = 0;
+    if (server.passiveDownUntil !== 0 && Date.now() >= server.passiveDownUntil) {
+      server.passiveDownUntil = 0;
+      if (server.up) {
+        this.logger.info({ event: 'server-up', pool: this.name, server: server.label, reason: 'passive' },
+          `pool server ${server.label} up: answered again after its passive hold`);
+      }
+    }
+  }
+
+  /** Active health: the checker's rise/fall verdict changed. */
+  setActiveState(server: PoolServer, up: boolean, detail: string): void {
+    if (server.up === up) return;
+    server.up = up;
+    const fields = { event: up ? 'server-up' : 'server-down', pool: this.name, server: server.label, reason: 'health-check', detail };
+    if (up) this.logger.info(fields, `pool server ${server.label} up (health check: ${detail})`);
+    else this.logger.warn(fields, `pool server ${server.label} down (health check: ${detail}); requests in flight finish`);
+  }
+}
+
+class ServerPick implements PoolPick {
+  readonly upstream: Upstream;
+  private released = false;
+
+  constructor(private readonly pool: ServerPool, readonly server: PoolServer, readonly setCookie: string | null,
+    readonly tried: Set<PoolServer> | null) {
+    this.upstream = server.upstream;
+  }
+
+  responded(status: number): void {
+    if (status >= 500) this.pool.noteFailure(this.server, `status ${status}`);
+    else this.pool.noteSuccess(this.server);
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.server.active--;
+  }
+}
