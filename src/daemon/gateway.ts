@@ -14,6 +14,7 @@ import type { GatewayConfig } from '../config/types.js';
 import { createAlertSink, type AlertSink } from '../log/alert-sink.js';
 import { componentLogger, createRootLogger, type RootLogger } from '../log/logger.js';
 import type { InspectorSet } from '../pipeline/inspection.js';
+import { HealthLog } from '../pools/health-log.js';
 import { clientErrorHandler, httpServerOptions } from '../pipeline/http-server-options.js';
 import { checkAliasAddresses, type InterfaceTable } from './address-check.js';
 import { DaemonError, errorLines } from './errors.js';
@@ -131,8 +132,11 @@ export class Gateway {
   #stopped = false;
   /** Bridge mode's nftables rules and routing; null in other modes. */
   #dataPlane: BridgeDataPlane | null = null;
+  /** The last 3000 pool health checks; one ring for the process, kept across reloads. */
+  readonly healthLog: HealthLog;
 
-  private constructor(options: GatewayOptions, root: RootLogger, registry: ListenerRegistry, first: Generation) {
+  private constructor(options: GatewayOptions, root: RootLogger, registry: ListenerRegistry, first: Generation, healthLog: HealthLog) {
+    this.healthLog = healthLog;
     this.#options = options;
     this.#root = root;
     this.#log = componentLogger(root.logger, 'gateway');
@@ -160,8 +164,9 @@ export class Gateway {
     });
     let generation: Generation | null = null;
     let dataPlane: BridgeDataPlane | null = null;
+    const healthLog = new HealthLog();
     try {
-      generation = await buildGeneration(config, root.logger, options);
+      generation = await buildGeneration(config, root.logger, options, healthLog);
       await registry.apply(generation.runtime.listeners, applyOptions(generation, root.logger));
       // After the listeners: until the rules exist nothing is intercepted (the bridge stays a cable).
       if (withDataPlane) dataPlane = await startBridgeDataPlane(config, root.logger);
@@ -172,7 +177,7 @@ export class Gateway {
       await root.close();
       throw err;
     }
-    const gateway = new Gateway(options, root, registry, generation);
+    const gateway = new Gateway(options, root, registry, generation, healthLog);
     gateway.#dataPlane = dataPlane;
     gateway.#log.info(
       { configFile: config.sourceFile, listeners: registry.list().map((l) => l.key), inspection: generation.inspectors !== null },
@@ -223,7 +228,7 @@ export class Gateway {
           `gateway.mode changed from ${this.#current.config.gateway.mode} to ${config.gateway.mode}: restart the daemon to change modes`);
       }
       if (this.#options.checkAddresses) checkAliasAddresses(config, this.#options.interfaces?.());
-      next = await buildGeneration(config, this.#root.logger, this.#options);
+      next = await buildGeneration(config, this.#root.logger, this.#options, this.healthLog);
       await this.#registry.apply(next.runtime.listeners, applyOptions(next, this.#root.logger));
       if (this.#dataPlane) {
         try {
@@ -305,7 +310,7 @@ export class Gateway {
   }
 }
 
-async function buildGeneration(config: GatewayConfig, logger: Logger, options: GatewayOptions): Promise<Generation> {
+async function buildGeneration(config: GatewayConfig, logger: Logger, options: GatewayOptions, healthLog: HealthLog): Promise<Generation> {
   const alertSink = createAlertSink(config, logger);
   let inspectors: InspectorSet | null = null;
   try {
@@ -313,7 +318,7 @@ async function buildGeneration(config: GatewayConfig, logger: Logger, options: G
     const factory = options.runtimeFactory ?? (await loadModeRuntimeFactory(config.gateway.mode));
     let runtime: ModeRuntime;
     try {
-      runtime = factory(config, { logger, inspectors });
+      runtime = factory(config, { logger, inspectors, healthLog });
       // Modes without listeners (sniff) open their data path here.
       await runtime.start?.();
     } catch (err) {
