@@ -108,6 +108,15 @@ interface PacketStatsReader {
 
 let statsReader: PacketStatsReader | null | undefined;
 
+/**
+ * Cap objects whose open() failed, kept reachable for the life of the process. cap 0.2.1 leaves the
+ * pcap handle of a failed open() in place without taking its reference; when such an object is
+ * garbage collected its destructor calls Unref() on an empty handle and Node aborts
+ * (`Nan::ObjectWrap::Unref(): Assertion '!persistent().IsEmpty()' failed`). close() aborts the same
+ * way. Keeping them costs one small object and one inactive pcap handle per failed open.
+ */
+const failedCaptures: unknown[] = [];
+
 function loadStatsReader(): PacketStatsReader | null {
   if (statsReader !== undefined) return statsReader;
   try {
@@ -141,6 +150,7 @@ export async function openLiveCapture(options: LiveCaptureOptions): Promise<Live
   try {
     linkName = cap.open(options.interface, options.filter, options.bufferBytes, buffer);
   } catch (err) {
+    failedCaptures.push(cap);
     const msg = (err as Error).message;
     const hint = /permission|Operation not permitted/i.test(msg) ? ' (capturing needs CAP_NET_RAW)' : '';
     throw new PacketError('ERR_CAPTURE_OPEN', `cannot capture on ${options.interface}${options.filter ? ` with filter "${options.filter}"` : ''}: ${msg}${hint}`, { cause: err });

@@ -111,3 +111,24 @@ describe('portcullis capture (argument checks; live capture is covered by the la
     assert.match(t.text().stderr, /cannot capture on nosuchif0/);
   });
 });
+
+describe('portcullis replay progress bar', () => {
+  it('draws a bar on a terminal for files over 1 MiB, and none otherwise', async () => {
+    const frames: Frame[] = [];
+    for (let i = 0; i < 40; i++) {
+      const c = new TcpConversation('10.1.0.1', 41000 + i);
+      frames.push(...c.handshake(), ...c.send('client', `POST /up HTTP/1.1\r\nContent-Length: 30000\r\n\r\n${'a'.repeat(30000)}`), ...c.close());
+    }
+    const file = writePcap('big.pcap', frames);
+    const config = join(dir, 'sniff-progress.yaml');
+    writeFileSync(config, sniffConfigText('simulation'));
+    const tty = io();
+    Object.assign(tty.io.stderr, { isTTY: true });
+    assert.equal(await replayCommand.run([file, '-c', config], tty.io), 0);
+    assert.match(tty.text().stderr, /\[#+\] 100% 1\.\d\/1\.\d MiB/);
+    const pipe = io();
+    assert.equal(await replayCommand.run([file, '-c', config], pipe.io), 0);
+    assert.equal(pipe.text().stderr, '');
+    assert.match(pipe.text().stdout, /requests +40/);
+  });
+});
