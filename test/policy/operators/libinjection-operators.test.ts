@@ -97,3 +97,29 @@ test('libinjection SQLi corner cases (tokenizer and false-positive rules)', () =
     else assert.equal(fp, expected, input);
   }
 });
+
+test("@detectXSS needs '<' or '=': no value without both is XSS (the engine's value filter relies on it)", () => {
+  const op = createOperator('detectXSS', '');
+  assert.ok(op.requiredBytes && op.requiredBytes.length === 1);
+  const needed = op.requiredBytes[0]!;
+  const members: number[] = [];
+  for (let b = 0; b < 256; b++) if (needed[b >>> 5]! & (1 << (b & 31))) members.push(b);
+  assert.deepEqual(members, [0x3c, 0x3d]);
+  // Without '<' and '=', even the strongest XSS vocabulary is not XSS in any of the five contexts.
+  const words = ['onerror', 'onload', ' ', '\t', '\n', '\0', '\xff', '"', "'", '`', '>', '/', 'javascript:', 'alert(1)', 'style',
+    'src', 'href', 'xlink:href', 'data:', 'vbscript:', '!--', '&#x3c;', '&lt;', 'script', 'svg', 'x', '[if', 'xml', 'IMPORT', 'ENTITY', ';'];
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
+  for (let i = 0; i < 30000; i++) {
+    let s = '';
+    const n = 1 + Math.floor(rnd() * 8);
+    for (let k = 0; k < n; k++) s += rnd() < 0.9 ? words[Math.floor(rnd() * words.length)]! : String.fromCharCode(Math.floor(rnd() * 256));
+    s = s.replace(/[<=]/g, '');
+    assert.equal(detectXss(s), false, JSON.stringify(s));
+  }
+  // And on the CRS regression payloads: every detected one holds '<' or '='.
+  for (const s of crsCorpus(3000)) if (detectXss(s)) assert.match(s, /[<=]/, JSON.stringify(s));
+  // With either byte, detection happens (so the filter is not vacuous).
+  assert.equal(detectXss('<script>'), true);
+  assert.equal(detectXss('x onerror=alert(1)'), true);
+});
