@@ -28,8 +28,8 @@ Exit codes: 0 captured, 1 capture could not start (interface, permission, filter
       count: { type: 'string', short: 'c' },
       duration: { type: 'string' },
     });
-    if (!values.interface) throw new UsageError('portcullis capture needs -i IFACE');
-    if (!values.write) throw new UsageError('portcullis capture needs -w FILE.pcap');
+    if (!values.interface) throw new UsageError('capture needs -i IFACE');
+    if (!values.write) throw new UsageError('capture needs -w FILE.pcap');
     const count = values.count === undefined ? Infinity : positive('-c', values.count, true);
     const durationS = values.duration === undefined ? Infinity : positive('--duration', values.duration, false);
     const { openLiveCapture } = await import('../../packet/live-capture.js');
@@ -97,7 +97,7 @@ Exit codes: 0 captured, 1 capture could not start (interface, permission, filter
 function positive(flag: string, text: string, integer: boolean): number {
   const n = Number(text);
   if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`portcullis capture: ${flag} needs a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(text)}`);
+    throw new UsageError(`capture: ${flag} needs a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(text)}`);
   }
   return n;
 }

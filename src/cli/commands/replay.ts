@@ -35,9 +35,12 @@ Exit codes: 0 replayed (alerts or not), 1 unreadable capture or configuration, 2
         options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } },
       }));
     } catch (err) {
-      throw new UsageError(`portcullis replay: ${(err as Error).message}`);
+      const e = err as Error & { code?: string };
+      throw new UsageError(e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+        ? `unknown option ${/'([^']+)'/.exec(e.message)?.[1] ?? ''} for "portcullis replay"`
+        : `replay: ${e.message}`);
     }
-    if (positionals.length !== 1) throw new UsageError('portcullis replay needs exactly one capture file (portcullis replay FILE.pcap)');
+    if (positionals.length !== 1) throw new UsageError('replay needs exactly one capture file: portcullis replay FILE.pcap');
     const file = positionals[0]!;
     const configFile = configFileOf(values.config);
     const loaded = loadConfigFile(configFile);
