@@ -7,6 +7,8 @@ import type { ControlHandler, ControlReply, ControlRequest } from './control-soc
 export interface ControlCommands {
   readonly reload: (request: ControlRequest) => Promise<ControlReply>;
   readonly status: (request: ControlRequest) => Promise<ControlReply>;
+  /** The cyclic health log of the pools (src/pools/health-log.ts); {"cmd":"health-log","after":N}. */
+  readonly 'health-log': (request: ControlRequest) => Promise<ControlReply>;
 }
 
 export function controlHandler(commands: ControlCommands): ControlHandler {

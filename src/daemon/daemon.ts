@@ -10,6 +10,7 @@ import { errorLines } from './errors.js';
 import { Gateway, loadGatewayConfig, type GatewayOptions } from './gateway.js';
 import { installProcessHandlers } from './process-signals.js';
 import { runPrimary } from './primary.js';
+import { healthLogReply } from '../pools/health-log.js';
 import type { ModeRuntimeFactory } from './runtime.js';
 
 export interface DaemonIo {
@@ -67,6 +68,7 @@ async function runSingle(config: GatewayConfig, io: DaemonIo, options: RunDaemon
           const s = gateway.status();
           return { ok: true, ...s, workers: 1, workerStatus: [s] };
         },
+        'health-log': async (request) => healthLogReply(gateway.healthLog, request),
       }),
       log,
     );

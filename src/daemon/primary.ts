@@ -253,6 +253,8 @@ export async function runPrimary(initial: GatewayConfig, io: DaemonIo, options: 
       controlHandler({
         reload: async () => ({ ...(await reload()) }),
         status: async () => ({ ok: true, ...(await status()) }),
+        // Each worker checks its pools and keeps its own ring; collecting them is not wired up yet.
+        'health-log': async () => ({ ok: false, errors: ['health-log is not available with gateway.workers > 1 yet: each worker keeps its own ring; run with workers: 1 to read it'] }),
       }),
       log,
     );

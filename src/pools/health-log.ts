@@ -64,3 +64,14 @@ export class HealthLog {
     return out;
   }
 }
+
+/**
+ * The control socket's answer to {"cmd":"health-log","after":N}: the entries newer than N (all of them
+ * without `after`), oldest first, and the newest sequence number to ask after next time.
+ */
+export function healthLogReply(log: HealthLog, request: { readonly [key: string]: unknown }): {
+  ok: true; capacity: number; lastSeq: number; entries: HealthLogEntry[];
+} {
+  const after = typeof request['after'] === 'number' && Number.isInteger(request['after']) && request['after'] >= 0 ? request['after'] : 0;
+  return { ok: true, capacity: log.capacity, lastSeq: log.lastSeq, entries: log.entries(after) };
+}
