@@ -2,6 +2,7 @@
  * The sniff / NFQUEUE lab: four network namespaces with a unique prefix, always deleted.
  *
  *   client 10.71.0.1 ──┐                      ┌── server 10.71.0.2 (lab-origin.ts)
+ *          fd71::1     │                      │         fd71::2
  *                      └── [ switch: br0 ] ───┘
  *                           │ wc mirrored (tc u32 + mirred, both directions; no matchall in this kernel) → wm ── mon0 (gw: sniffer)
  *                           └── wg ── inj0 10.71.0.3 (gw: injects the resets)
@@ -11,6 +12,8 @@ import { LabProcess, repoRoot, uniquePrefix } from './lab-harness.js';
 
 export const CLIENT_IP = '10.71.0.1';
 export const SERVER_IP = '10.71.0.2';
+export const CLIENT_IP6 = 'fd71::1';
+export const SERVER_IP6 = 'fd71::2';
 export type Host = 'client' | 'server' | 'switch' | 'gw';
 const NS_SUFFIX: Readonly<Record<Host, string>> = { client: 'c', server: 's', switch: 'w', gw: 'g' };
 
@@ -46,6 +49,9 @@ ip -n ${c} addr add ${CLIENT_IP}/24 dev c0; ip -n ${c} link set c0 up
 ip -n ${s} addr add ${SERVER_IP}/24 dev s0; ip -n ${s} link set s0 up
 ip -n ${g} addr add 10.71.0.3/24 dev inj0; ip -n ${g} link set inj0 up
 ip -n ${g} link set mon0 up
+ip -n ${c} addr add ${CLIENT_IP6}/64 dev c0 nodad
+ip -n ${s} addr add ${SERVER_IP6}/64 dev s0 nodad
+ip -n ${g} addr add fd71::3/64 dev inj0 nodad
 `;
     const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', timeout: 30_000 });
     if (r.status !== 0) {

@@ -13,7 +13,7 @@ import { replayCommand } from '../../src/cli/commands/replay.js';
 import type { OperationMode } from '../../src/config/types.js';
 import { sniffConfigText } from '../packet/sniff-config.js';
 import { assertLabAvailable, labSkip, sleep } from './lab-harness.js';
-import { SERVER_IP, SniffLab } from './sniff-lab.js';
+import { SERVER_IP, SERVER_IP6, SniffLab } from './sniff-lab.js';
 
 const skip = labSkip();
 
@@ -25,6 +25,7 @@ describe('sniff mode in the netns lab', { skip, timeout: 240_000 }, () => {
     assertLabAvailable();
     lab.up();
     await lab.node('server', 'test/sniff/lab-origin.ts', [SERVER_IP, '400', '80', '443'], (l) => l === 'ready');
+    await lab.node('server', 'test/sniff/lab-origin.ts', [SERVER_IP6, '400', '80'], (l) => l === 'ready');
   });
 
   after(async () => {
@@ -36,7 +37,7 @@ describe('sniff mode in the netns lab', { skip, timeout: 240_000 }, () => {
   const writeConfig = (mode: OperationMode): string => {
     const file = join(dir, `sniff-${mode}.yaml`);
     const extra = `  alerts: { file: ${join(dir, `alerts-${mode}.jsonl`)} }\n  control: { socket: ${join(dir, `control-${mode}.sock`)} }\n  log: { level: info }`;
-    writeFileSync(file, sniffConfigText(mode, SERVER_IP, 'mon0', extra).replace('sniff: { interface: mon0 }', 'sniff: { interface: mon0, statsIntervalMs: 1000 }'));
+    writeFileSync(file, sniffConfigText(mode, `${SERVER_IP}, "${SERVER_IP6}"`, 'mon0', extra).replace('sniff: { interface: mon0 }', 'sniff: { interface: mon0, statsIntervalMs: 1000 }'));
     return file;
   };
 
@@ -55,10 +56,11 @@ describe('sniff mode in the netns lab', { skip, timeout: 240_000 }, () => {
     return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>) : [];
   };
 
-  it('simulation: the attack is alerted, every request (attack included) is answered; the tcpdump recording replays to the same rule ids', async () => {
+  it('simulation: the attack is alerted, every request (attack included) is answered; the tcpdump recording replays to the same rule ids', async (t) => {
     const pcap = join(dir, 'recorded.pcap');
     const tcpdump = await lab.tcpdump('gw', 'mon0', pcap, 'tcp port 80');
     const daemon = await startDaemon(writeConfig('simulation'));
+    t.after(() => daemon.stop('SIGKILL'));
     await sleep(300);
     const clean = lab.curl(`http://${SERVER_IP}/hello?q=world`);
     assert.deepEqual(clean, { rc: 0, body: 'ok /hello?q=world\n' });
@@ -93,8 +95,9 @@ describe('sniff mode in the netns lab', { skip, timeout: 240_000 }, () => {
     assert.equal(summary['flows'], 3);
   });
 
-  it('active: the attack gets a client-visible connection reset and a "connection reset" alert; clean traffic is unaffected', async () => {
+  it('active: the attack gets a client-visible connection reset and a "connection reset" alert; clean traffic is unaffected', async (t) => {
     const daemon = await startDaemon(writeConfig('active'));
+    t.after(() => daemon.stop('SIGKILL'));
     await sleep(300);
     assert.deepEqual(lab.curl(`http://${SERVER_IP}/fine`), { rc: 0, body: 'ok /fine\n' });
     const attack = lab.curl(`http://${SERVER_IP}/search?q=attack`);
@@ -102,7 +105,11 @@ describe('sniff mode in the netns lab', { skip, timeout: 240_000 }, () => {
     assert.equal(attack.rc, 56, `curl rc ${attack.rc} body ${attack.body}\n${daemon.output()}`);
     assert.equal(attack.body, '');
     assert.deepEqual(lab.curl(`http://${SERVER_IP}/after`), { rc: 0, body: 'ok /after\n' });
-    const alerts = await alertsOf('active', 2);
+    // The same over IPv6 (decoder, reassembly and an IPv6 raw socket for the resets).
+    assert.deepEqual(lab.curl(`http://[${SERVER_IP6}]/fine6`, 3, ['-g']), { rc: 0, body: 'ok /fine6\n' });
+    const attack6 = lab.curl(`http://[${SERVER_IP6}]/search?q=attack`, 3, ['-g']);
+    assert.equal(attack6.rc, 56, `IPv6: curl rc ${attack6.rc} body ${attack6.body}\n${daemon.output()}`);
+    const alerts = await alertsOf('active', 4);
     const blocked = alerts.find((a) => JSON.stringify(a['ruleIds']) === '[1001]');
     assert.ok(blocked, JSON.stringify(alerts));
     assert.equal(blocked['action'], 'blocked');
@@ -110,6 +117,9 @@ describe('sniff mode in the netns lab', { skip, timeout: 240_000 }, () => {
     const reset = alerts.find((a) => (a['matches'] as { policy: string }[])[0]?.policy === 'connection-reset');
     assert.ok(reset, `a connection-reset alert: ${JSON.stringify(alerts)}`);
     assert.equal(reset['transactionId'], blocked['transactionId']);
+    const blocked6 = alerts.find((a) => a['clientIp'] === 'fd71::1' && JSON.stringify(a['ruleIds']) === '[1001]');
+    assert.ok(blocked6, JSON.stringify(alerts));
+    assert.equal(blocked6['action'], 'blocked');
     await daemon.stop('SIGTERM');
   });
 
