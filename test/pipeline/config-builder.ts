@@ -23,7 +23,7 @@ export function certificate(name: string, pem: Pem, dnsNames: readonly string[])
 export function outbound(partial: Partial<OutboundRule> & Pick<OutboundRule, 'priority' | 'serverPort'>): OutboundRule {
   return {
     host: '*', urlPrefix: '/', serverIp: partial.serverHost === undefined ? '127.0.0.1' : null, serverHost: null,
-    encrypt: false, validateServerCertificate: true, caFile: null, ca: null, serverName: null, pos: POS,
+    encrypt: false, validateServerCertificate: true, caFile: null, ca: null, serverName: null, pool: null, pos: POS,
     ...partial,
   };
 }
@@ -54,7 +54,7 @@ export function service(name: string, reverseProxies: readonly ReverseProxyRule[
   return {
     name, ports: [], sslPorts: [], certificates: [], forwardedConnections: null,
     forwardedClientIp: DEFAULT_FORWARDED_CLIENT_IP, encrypt: false, validateServerCertificate: true, caFile: null,
-    ca: null, clientAuth: null, reverseProxy: reverseProxies, pos: POS, ...options,
+    ca: null, clientAuth: null, pool: null, reverseProxy: reverseProxies, pos: POS, ...options,
   };
 }
 
