@@ -4,14 +4,19 @@
  * port and by blocked flow, restarts cleanly, and traffic bypasses the queue while no reader is bound.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assertLabAvailable, labSkip, sleep, type LabProcess } from './lab-harness.js';
 import { CLIENT_IP, SERVER_IP, SniffLab } from './sniff-lab.js';
+import { sniffConfigText } from '../packet/sniff-config.js';
 
 const skip = labSkip();
 
 describe('NFQUEUE verdicts in the netns lab', { skip, timeout: 180_000 }, () => {
   const lab = new SniffLab('nfq');
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-nfq-lab-'));
   let driver: LabProcess | null = null;
 
   before(async () => {
@@ -23,6 +28,7 @@ describe('NFQUEUE verdicts in the netns lab', { skip, timeout: 180_000 }, () => 
   after(async () => {
     await lab.stopAll();
     lab.down();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   const script = (...args: string[]) => lab.exec('server', ['iptables/nfqueue.sh', ...args]);
@@ -89,5 +95,21 @@ describe('NFQUEUE verdicts in the netns lab', { skip, timeout: 180_000 }, () => 
     assert.equal(down.status, 0, down.stderr);
     assert.notEqual(lab.exec('server', ['iptables', '-S', 'PORTCULLIS_NFQ0']).status, 0, 'the chain is gone');
     assert.equal(script('status', '--queue', '0').status, 3);
+  });
+
+  it('sniff mode runs the reader from gateway.nfqueue: verdicts while the daemon runs, bypass once it stopped', async (t) => {
+    assert.equal(script('up', '--chain', 'INPUT', '--ports', '8080,8081', '--queue', '0').status, 0);
+    const file = join(dir, 'sniff-nfq.yaml');
+    const gateway = `  control: { socket: ${join(dir, 'control.sock')} }\n  nfqueue: { enabled: true, queue: 0, denyPorts: [8081] }`;
+    writeFileSync(file, sniffConfigText('simulation', SERVER_IP, 's0', gateway));
+    const daemon = await lab.start('server', [process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'run', '-c', file], (l) => l.includes('"daemon ready"'));
+    t.after(() => daemon.stop('SIGKILL'));
+    assert.ok(daemon.lines.some((l) => l.includes('NFQUEUE verdicts running')), daemon.output());
+    assert.deepEqual(lab.curl(url(8080)), { rc: 0, body: 'ok /p\n' });
+    assert.equal(lab.curl(url(8081), 2).rc, 28);
+    await daemon.stop('SIGTERM');
+    await sleep(200);
+    assert.deepEqual(lab.curl(url(8081)), { rc: 0, body: 'ok /p\n' }, 'the reader went with the daemon: bypass');
+    assert.equal(script('down', '--chain', 'INPUT', '--queue', '0').status, 0);
   });
 });
