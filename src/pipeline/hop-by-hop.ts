@@ -54,6 +54,11 @@ export function isResponseHopByHop(lowerName: string): boolean {
  */
 export function connectionNominatedHeaders(connectionValue: string | undefined): Set<string> | null {
   if (connectionValue === undefined || connectionValue.length === 0) return null;
+  // Nearly every message says just "keep-alive" (or "close"): answered without splitting the value.
+  if (connectionValue.length <= 10 && connectionValue.indexOf(',') < 0) {
+    const only = connectionValue.trim().toLowerCase();
+    if (only === 'keep-alive' || only === 'close' || only === 'upgrade' || only.length === 0) return null;
+  }
   let nominated: Set<string> | null = null;
   for (const token of connectionValue.split(',')) {
     const name = token.trim().toLowerCase();
