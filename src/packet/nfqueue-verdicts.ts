@@ -26,6 +26,8 @@ export interface NfqueueStats {
 export interface NfqueueVerdicts {
   blockFlow(flow: FlowTuple): void;
   stats(): NfqueueStats;
+  /** Process id of the running reader (null while it is down). */
+  readerPid(): number | null;
   /** Stops the reader and starts a new one (the queue is bypassed in between). */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -174,6 +176,9 @@ export async function startNfqueueVerdicts(section: NfqueueSection, logger: Logg
       totals.dropped = sum.dropped;
       totals.byReason = sum.byReason;
       return { ...totals, overruns, restarts, running: child !== null };
+    },
+    readerPid() {
+      return child?.pid ?? null;
     },
     async restart() {
       stopping = true;

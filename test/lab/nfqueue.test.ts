@@ -87,6 +87,35 @@ describe('NFQUEUE verdicts in the netns lab', { skip, timeout: 180_000 }, () => 
     assert.equal(stats.overruns, 0);
   });
 
+
+  it('counts and alerts queue overruns (reader stalled, queue full)', async () => {
+    const pid = Number((await ask('pid', (l) => l.startsWith('pid '))).slice(4));
+    assert.ok(pid > 0);
+    process.kill(pid, 'SIGSTOP');
+    try {
+      // 1500 SYNs while nobody reads: the queue (1024 packets by default) overflows.
+      const burst = lab.exec('client', ['bash', '-c', `ulimit -n 4096; python3 -c "
+import socket, time
+ss = []
+for i in range(1500):
+    s = socket.socket(); s.setblocking(False); s.connect_ex(('${SERVER_IP}', 8080)); ss.append(s)
+time.sleep(0.5)
+"`], 20_000);
+      assert.equal(burst.status, 0, burst.stderr);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    let stats: { overruns: number; alerts: { reason: string; detail: string }[] } = { overruns: 0, alerts: [] };
+    for (let i = 0; i < 30 && stats.alerts.length === 0; i++) {
+      await sleep(200);
+      stats = JSON.parse(await ask('stats', (l) => l.startsWith('{')));
+    }
+    assert.ok(stats.overruns > 0, JSON.stringify(stats));
+    assert.equal(stats.alerts[0]?.reason, 'nfqueue-overrun');
+    assert.match(stats.alerts[0]!.detail, /packets dropped by the kernel/);
+    assert.deepEqual(lab.curl(url(8080)), { rc: 0, body: 'ok /p\n' }, 'verdicts go on after the overrun');
+  });
+
   it('while the reader is down the queue is bypassed (fail-open); nfqueue.sh down removes the rules', async () => {
     await ask('stop', (l) => l === 'stopped');
     await sleep(200);

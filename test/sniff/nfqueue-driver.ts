@@ -1,7 +1,7 @@
 /**
  * Runs the NFQUEUE verdicts (as sniff mode does) for the lab test, driven over stdin:
  *   "block CLIENT_IP CLIENT_PORT SERVER_IP SERVER_PORT" → blockFlow;  "restart" → restart the reader;
- *   "stats" → prints one JSON line;  "stop" → stops and exits.
+ *   "pid" → "pid N" (the reader process);  "stats" → prints one JSON line;  "stop" → stops and exits.
  * Usage: nfqueue-driver.ts '{"queue":0,"denyIps":[],"denyPorts":[]}'
  */
 import { createInterface } from 'node:readline';
@@ -28,6 +28,8 @@ for await (const line of createInterface({ input: process.stdin })) {
   } else if (cmd === 'restart') {
     await verdicts.restart();
     console.log('done');
+  } else if (cmd === 'pid') {
+    console.log(`pid ${verdicts.readerPid()}`);
   } else if (cmd === 'stats') {
     console.log(JSON.stringify({ ...verdicts.stats(), alerts }));
   } else if (cmd === 'stop') {
