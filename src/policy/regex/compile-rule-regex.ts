@@ -326,6 +326,8 @@ function re2Regex(RE2: Re2Constructor, re: Re2Instance, pcre: string, source: st
     requiredByteSets: null,
     test: (s) => (s.length < 16 ? re.test(s) : re.test(utf8Of(s) as unknown as string)),
     exec: (s) => {
+      // Asking for submatches makes RE2 leave its DFA; most values do not match, so ask the DFA first.
+      if (!(s.length < 16 ? re.test(s) : re.test(utf8Of(s) as unknown as string))) return null;
       const m = re.exec(s);
       if (m === null) return null;
       const out: Array<string | undefined> = [];
