@@ -448,7 +448,8 @@ class Exchange implements Dispatcher.DispatchHandler {
    */
   private retryElsewhere(err: Error): boolean {
     const pick = this.pick;
-    if (pick === null || this.upstream !== Upstream.Dispatched || this.res.headersSent) return false;
+    // onError has already set Abandoned; the caller checked that no response had started.
+    if (pick === null || this.res.headersSent) return false;
     const code = (err as { code?: unknown }).code;
     const notWritten = this.abortUpstream === null;
     const replayable = this.sentBody === null && IDEMPOTENT.has(this.req.method ?? '') &&
