@@ -4,6 +4,7 @@ import { aliasesCommand } from './aliases.js';
 import { captureCommand } from './capture.js';
 import { checkConfigCliCommand } from './check-config.js';
 import { demoCommand } from './demo.js';
+import { healthLogCommand } from './health-log.js';
 import { reloadCommand } from './reload.js';
 import { replayCommand } from './replay.js';
 import { runCommand } from './run.js';
@@ -14,6 +15,7 @@ export const COMMANDS: readonly CliCommand[] = [
   checkConfigCliCommand,
   reloadCommand,
   statusCommand,
+  healthLogCommand,
   demoCommand,
   aliasesCommand,
   replayCommand,
