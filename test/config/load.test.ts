@@ -318,7 +318,7 @@ test('config/examples/sniff.yaml loads', () => {
   const config = mustLoad(loadConfigFile(join(repo, 'config/examples/sniff.yaml')));
   assert.equal(config.gateway.mode, 'sniff');
   assert.deepEqual(config.gateway.sniff, {
-    interface: 'eth1', snapLength: 65535, bufferBytes: 32 * 1024 * 1024,
+    interface: 'eth1', snapLength: 65535, bufferBytes: 256 * 1024 * 1024,
     flowBufferBytes: 1024 * 1024, totalBufferBytes: 64 * 1024 * 1024, maxFlows: 100_000, idleTimeoutMs: 120_000, statsIntervalMs: 60_000,
   });
 });
