@@ -6,9 +6,14 @@
 import type { OperatorSpec, Operator } from '../types.js';
 import { PhraseSet, parsePmContent } from './phrase-set.js';
 import { utf8Bytes } from './byte-string.js';
+import { phrasesRequiredBytes } from '../regex/required-bytes.js';
 
 export function phraseOperator(set: PhraseSet): Operator {
+  // Every match holds a whole phrase, so a value without any phrase's rarest byte cannot match
+  // (e.g. the Java class names of 944130 all contain '.'): lets the engine skip it (value-filter.ts).
+  const requiredBytes = phrasesRequiredBytes(set.phrases);
   return {
+    requiredBytes,
     evaluate(otx, value) {
       if (value.length === 0) return false;
       const found = set.search(value);

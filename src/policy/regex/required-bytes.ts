@@ -41,6 +41,35 @@ function holdsAlnum(words: Uint32Array): boolean {
   return false;
 }
 
+/** True when a required set is worth checking: no letter or digit, and few common separators. */
+function worthChecking(words: Uint32Array): boolean {
+  return cost(words) <= MAX_USEFUL_COST && !holdsAlnum(words);
+}
+
+/**
+ * Required bytes of a phrase list (@pm, @pmFromFile: a match contains one whole phrase): the union of
+ * each phrase's rarest byte, in both ASCII cases (phrase matching folds case). Null when some phrase
+ * consists of letters and digits only, or the union is too common to reject anything.
+ */
+export function phrasesRequiredBytes(phrases: readonly string[]): Uint32Array[] | null {
+  if (phrases.length === 0) return null;
+  const acc = new Uint32Array(8);
+  for (const p of phrases) {
+    if (p.length === 0) return null;
+    let best = -1;
+    let bestCost = Infinity;
+    for (let i = 0; i < p.length; i++) {
+      const b = p.charCodeAt(i) & 0xff;
+      const c = commonness(b);
+      if (c < bestCost) { best = b; bestCost = c; }
+    }
+    acc[best >>> 5]! |= 1 << (best & 31);
+    const other = best >= 0x41 && best <= 0x5a ? best + 32 : best >= 0x61 && best <= 0x7a ? best - 32 : best;
+    acc[other >>> 5]! |= 1 << (other & 31);
+  }
+  return worthChecking(acc) ? [acc] : null;
+}
+
 function union(a: Uint32Array, b: Uint32Array): Uint32Array {
   const out = new Uint32Array(8);
   for (let i = 0; i < 8; i++) out[i] = a[i]! | b[i]!;
@@ -104,7 +133,7 @@ export function requiredByteSets(root: Node): Uint32Array[] | null {
     seen.add(key);
     const c = cost(words);
     // A set holding a letter or digit (or several common separators) is in almost every value.
-    if (c > MAX_USEFUL_COST || holdsAlnum(words)) continue;
+    if (!worthChecking(words)) continue;
     scored.push({ words, cost: c, key });
   }
   if (scored.length === 0) return null;

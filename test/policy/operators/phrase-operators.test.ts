@@ -71,3 +71,18 @@ test('@pmFromFile reads phrases per line, skips comments and blank lines, resolv
   assert.throws(() => createOperator('pmFromFile', '', dir), /missing file name/);
   assert.throws(() => createOperator('pmFromFile', 'https://example.com/x.data', dir), /remote data files are not supported/);
 });
+
+test('@pm required bytes: the union of each phrase\'s rarest byte; none when a phrase is all letters', () => {
+  const members = (w: Uint32Array) => { let s = ''; for (let b = 0; b < 256; b++) if (w[b >>> 5]! & (1 << (b & 31))) s += String.fromCharCode(b); return s; };
+  const dotted = createOperator('pm', 'java.lang.Runtime org.apache.x $_GET');
+  assert.equal(members(dotted.requiredBytes![0]!), '$.');
+  assert.equal(createOperator('pm', 'select union').requiredBytes, null);
+  assert.equal(createOperator('pm', 'a.b plain').requiredBytes, null, 'one phrase without a rare byte disables it');
+  // Soundness: whatever matches holds a required byte.
+  const otx = new RecordingTx();
+  for (const v of ['JAVA.LANG.RUNTIME', 'x$_get', 'org.apache.x', 'javalangruntime', 'java lang', '$_GE', '']) {
+    if (dotted.evaluate(otx, v)) assert.match(v, /[$.]/, v);
+  }
+  assert.equal(dotted.evaluate(otx, 'javalangruntime'), false);
+  assert.equal(dotted.evaluate(otx, 'JAVA.LANG.RUNTIME'), true);
+});
