@@ -255,7 +255,7 @@ export type PoolAlgorithm = 'round-robin' | 'least-connections' | 'client-ip-has
 
 export interface ServerPoolConfig {
   readonly algorithm: PoolAlgorithm;      // default round-robin (smooth weighted)
-  /** Primaries first, then backups, each in declaration order. At least one primary. */
+  /** Primaries first, then backups, each in declaration order. Alias mode: at least one primary. */
   readonly servers: readonly PoolMember[];
   /** Alias mode: cookie that pins a client to the server that answered it first; null = off. */
   readonly stickyCookie: string | null;   // default null
@@ -267,6 +267,7 @@ export interface ServerPoolConfig {
 export interface PoolMember {
   /** IP literal. */
   readonly address: string;
+  /** Bridge-mode pools: 0 (the default there) = the original destination's port. */
   readonly port: number;
   readonly weight: number;                // default 1 (1–1000)
   /** Used only while every primary is down. */

@@ -60,17 +60,23 @@ const passiveHealth = object<PassiveHealthConfig>({
   downForMs: optional(ms(100), 10_000),
 });
 
-const member = object<PoolMember>({
+const memberFields = {
   address: required(ipAddress()),
-  port: required(port),
   weight: optional(int(1, 1000), 1),
   backup: optional(bool, false),
-}, { withPos: true });
+};
+const member = object<PoolMember>({ ...memberFields, port: required(port) }, { withPos: true });
+/**
+ * Bridge mode: a service protects several ports, and a standby usually serves the same ones, so the
+ * port may be left out: 0 = the original destination's port.
+ */
+const bridgeMember = object<PoolMember>({ ...memberFields, port: optional(port, 0) }, { withPos: true });
 
-function poolDecoder(extra: Fields): Decoder<ServerPoolConfig> {
+/** `needsPrimary`: alias pools must list one; in bridge mode the original destination is the primary. */
+function poolDecoder(memberDecoder: Decoder<PoolMember>, extra: Fields, needsPrimary: boolean): Decoder<ServerPoolConfig> {
   return object<ServerPoolConfig>({
     algorithm: optional(oneOf(['round-robin', 'least-connections', 'client-ip-hash'] as const), 'round-robin'),
-    servers: required(list(member, { minItems: 1 })),
+    servers: required(list(memberDecoder, { minItems: 1 })),
     ...extra,
     healthCheck: optional(nullable(healthCheck), null),
     passive: optional(passiveHealth, { failures: 3, downForMs: 10_000 }),
@@ -84,11 +90,11 @@ function poolDecoder(extra: Fields): Decoder<ServerPoolConfig> {
         const first = seen.get(key);
         if (first !== undefined) {
           return cx.reportKey(node, path, `servers[${i}]`, 'DUPLICATE',
-            `server ${s.address} port ${s.port} is listed twice (first as servers[${first}])`);
+            `server ${s.address} port ${s.port === 0 ? '(the original destination\'s)' : s.port} is listed twice (first as servers[${first}])`);
         }
         seen.set(key, i);
       }
-      if (servers.every((s) => s.backup)) {
+      if (needsPrimary && servers.every((s) => s.backup)) {
         return cx.reportKey(node, path, 'servers', 'MISSING_KEY', 'a pool needs at least one server with backup: false (backups only stand in for primaries)');
       }
       // Primaries first: balancers and the health log see them in a stable, meaningful order.
@@ -99,13 +105,13 @@ function poolDecoder(extra: Fields): Decoder<ServerPoolConfig> {
 }
 
 /** `pool:` of an alias-mode outbound rule. */
-export const outboundRulePool: Decoder<ServerPoolConfig> = poolDecoder({ stickyCookie: optional(nullable(cookieName), null) });
+export const outboundRulePool: Decoder<ServerPoolConfig> = poolDecoder(member, { stickyCookie: optional(nullable(cookieName), null) }, true);
 
 /**
  * `pool:` of a bridge-mode service. No cookie stickiness: a transparent gateway adds nothing to the
  * traffic unless asked, and the original destination already pins a client to its server.
  */
-const bridgePool = poolDecoder({});
+const bridgePool = poolDecoder(bridgeMember, {}, false);
 export const servicePool: Decoder<ServerPoolConfig> = {
   expected: bridgePool.expected,
   decode(node, path, cx) {

@@ -3,11 +3,13 @@
  * started when it starts serving and stopped when it is retired. The health log outlives them: the
  * daemon hands the same ring to every configuration it loads.
  */
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { PoolMember, ServerPoolConfig } from '../config/types.js';
 import type { Upstream } from '../pipeline/upstream-pools.js';
 import { HealthChecker } from './health-checker.js';
 import { HealthLog } from './health-log.js';
+import type { PoolServer } from './pool-server.js';
 import { ServerPool } from './server-pool.js';
 
 export class PoolSet {
@@ -22,8 +24,13 @@ export class PoolSet {
     this.healthLog = healthLog ?? new HealthLog();
   }
 
-  add(name: string, config: ServerPoolConfig, upstreamFor: (member: PoolMember) => Upstream): ServerPool {
-    const pool = new ServerPool(name, config, upstreamFor, this.logger);
+  /**
+   * `upstreamFor` gives each server its connection pool (also used by its health checks);
+   * `upstreamPerRequest`, when given, replaces it per request (see ServerPool).
+   */
+  add(name: string, config: ServerPoolConfig, upstreamFor: (member: PoolMember) => Upstream,
+    upstreamPerRequest: ((server: PoolServer, req: IncomingMessage) => Upstream) | null = null): ServerPool {
+    const pool = new ServerPool(name, config, upstreamFor, this.logger, upstreamPerRequest);
     this.pools.push(pool);
     if (config.healthCheck !== null) {
       for (const server of pool.servers) this.checkers.push(new HealthChecker(pool, server, config.healthCheck, this.healthLog));

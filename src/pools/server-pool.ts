@@ -32,6 +32,11 @@ export class ServerPool implements RoutePool {
     readonly config: ServerPoolConfig,
     upstreamFor: (member: PoolMember) => Upstream,
     private readonly logger: Logger,
+    /**
+     * The connection pool for a chosen server and this request, when it is not always the server's own
+     * (bridge mode with client-ip transparency: one per client address).
+     */
+    private readonly upstreamPerRequest: ((server: PoolServer, req: IncomingMessage) => Upstream) | null = null,
   ) {
     this.servers = config.servers.map((m, i) => new PoolServer(m, upstreamFor(m), i));
     const factory = BALANCERS[config.algorithm];
@@ -72,7 +77,8 @@ export class ServerPool implements RoutePool {
       if (this.stickyCookie !== null) setCookie = this.setCookies[server.index]!;
     }
     server.active++;
-    return new ServerPick(this, server, setCookie, tried);
+    const upstream = this.upstreamPerRequest === null ? server.upstream : this.upstreamPerRequest(server, req);
+    return new ServerPick(this, server, upstream, setCookie, tried);
   }
 
   /** Passive health: a connect failure or a 5xx answer. */
@@ -117,9 +123,9 @@ class ServerPick implements PoolPick {
   readonly upstream: Upstream;
   private released = false;
 
-  constructor(private readonly pool: ServerPool, readonly server: PoolServer, readonly setCookie: string | null,
-    readonly tried: Set<PoolServer> | null) {
-    this.upstream = server.upstream;
+  constructor(private readonly pool: ServerPool, readonly server: PoolServer, upstream: Upstream,
+    readonly setCookie: string | null, readonly tried: Set<PoolServer> | null) {
+    this.upstream = upstream;
   }
 
   responded(status: number): void {

@@ -124,9 +124,10 @@ export interface Answer {
   readonly headers: IncomingMessage['headers'];
 }
 
-export function fetchVia(port: number, agent: Agent | false, headers: Record<string, string> = {}, path = '/'): Promise<Answer> {
+export function fetchVia(port: number, agent: Agent | false, headers: Record<string, string> = {}, path = '/',
+  host = '127.0.0.1'): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent, headers }, (res) => {
+    const req = request({ host, port, path, agent, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
@@ -138,14 +139,14 @@ export function fetchVia(port: number, agent: Agent | false, headers: Record<str
 }
 
 /** `count` requests, `concurrency` at a time, over one keep-alive agent; every answer (or error) in order. */
-export async function load(port: number, count: number, concurrency: number): Promise<Array<Answer | Error>> {
+export async function load(port: number, count: number, concurrency: number, host = '127.0.0.1'): Promise<Array<Answer | Error>> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const out: Array<Answer | Error> = new Array(count);
   let next = 0;
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next < count) {
       const i = next++;
-      out[i] = await fetchVia(port, agent).catch((err: Error) => err);
+      out[i] = await fetchVia(port, agent, {}, '/', host).catch((err: Error) => err);
     }
   }));
   agent.destroy();

@@ -24,6 +24,8 @@ import { ForwardingPolicy } from '../../pipeline/forwarded.js';
 import { RequestPipeline } from '../../pipeline/request-pipeline.js';
 import type { Route, RouteLookup } from '../../pipeline/route.js';
 import { UpstreamPools, type Upstream, type UpstreamTarget } from '../../pipeline/upstream-pools.js';
+import { endpointPool } from '../../pools/bridge-pools.js';
+import { PoolSet } from '../../pools/pool-set.js';
 import { BridgeRuntimeError, canonicalAddress, compileEndpoints, endpointKey, type BridgeEndpoint } from './bridge-endpoints.js';
 import { buildBridgeTls, type BridgeTlsPort } from './bridge-tls.js';
 import { ClientSourcedUpstreams } from './client-sourced-upstreams.js';
@@ -128,10 +130,36 @@ export const createBridgeRuntime: ModeRuntimeFactory = (config, deps): ModeRunti
     return plans.get(endpointKey(local, socket.localPort ?? 0)) ?? plans.get(endpointKey(canonicalAddress(local), socket.localPort ?? 0));
   };
 
+  // Services with a pool (docs/POOLS.md): one pooled route per endpoint, the destination its first primary.
+  const serverPools = new PoolSet(deps.logger, deps.healthLog);
+  const poolUpstreams = clientIp ? new ClientSourcedUpstreams<Upstream>({ timeouts: config.gateway.timeouts, mark: 0 }) : null;
+  const pooledRoutes = new Map<EndpointPlan, Route>();
+  for (const plan of plans.values()) {
+    const { endpoint } = plan;
+    if (endpoint.service.pool === null) continue;
+    const memberTarget = (host: string, port: number, name: string | null): UpstreamTarget => ({ ...targetFor(endpoint, name), host, port });
+    const pool = serverPools.add(
+      `${endpoint.serverGroup.name}/${endpoint.service.name} ${endpointKey(endpoint.address, endpoint.port)}`,
+      endpointPool(endpoint.address, endpoint.port, endpoint.service.pool),
+      // Health checks (and gateway-ip traffic) come from the gateway's own address.
+      (m) => gatewayPools.get(memberTarget(m.address, m.port, null)),
+      (server, req) => {
+        const name = upstreamName(plan, req.socket);
+        const target = memberTarget(server.member.address, server.member.port, name || null);
+        if (poolUpstreams === null) return name === '' ? server.upstream : gatewayPools.get(target);
+        const client = req.socket.remoteAddress ?? '';
+        return poolUpstreams.get(`${client}${plan.keySuffix}${server.index}|${name}`, client, target, (u) => u);
+      },
+    );
+    pooledRoutes.set(plan, { ...routeFor(plan, pool.servers[0]!.upstream), pool });
+  }
+
   const lookup: RouteLookup = (_host, _path, req) => {
     const socket = req.socket;
     const plan = planOf(socket);
     if (plan === undefined) return null;
+    const pooled = pooledRoutes.get(plan);
+    if (pooled !== undefined) return pooled;
     const name = upstreamName(plan, socket);
     if (clientPools !== null) {
       // The kernel reports the peer in canonical form (v6-only listeners: never v4-mapped).
@@ -202,14 +230,19 @@ export const createBridgeRuntime: ModeRuntimeFactory = (config, deps): ModeRunti
   return {
     listeners,
     inFlight: () => pipeline.inFlight(),
+    /** Active health checks of the pools run while this configuration serves. */
+    async start(): Promise<void> {
+      serverPools.start();
+    },
     close(graceMs: number): Promise<void> {
       closing ??= (async () => {
+        serverPools.stop();
         const idle = await pipeline.whenIdle(graceMs);
         if (idle) {
-          await Promise.all([gatewayPools.close(), clientPools?.close()]);
+          await Promise.all([gatewayPools.close(), clientPools?.close(), poolUpstreams?.close()]);
         } else {
           for (const tunnel of [...pipeline.tunnels]) tunnel.destroy();
-          await Promise.all([gatewayPools.destroy(), clientPools?.destroy()]);
+          await Promise.all([gatewayPools.destroy(), clientPools?.destroy(), poolUpstreams?.destroy()]);
         }
       })();
       return closing;
