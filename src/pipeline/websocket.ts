@@ -16,7 +16,7 @@ import type { Decision, Inspection } from './inspection.js';
 import { checkHeadLimits, hostOf, pathOf, upstreamRequestHeaders } from './request-head.js';
 import { nextRequestId } from './request-id.js';
 import type { RequestPipeline } from './request-pipeline.js';
-import type { RouteLookup } from './route.js';
+import type { PoolPick, RouteLookup } from './route.js';
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
   302: 'Found', 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 413: 'Content Too Large',
@@ -51,6 +51,8 @@ export function relayUpgrade(pipeline: RequestPipeline, req: IncomingMessage, cl
   let status = 0;
   let upstreamMs: number | null = null;
   let upstream: Socket | TLSSocket | null = null;
+  /** Pooled routes: the server this tunnel goes to (released when it ends). */
+  let pick: PoolPick | null = null;
   let finished = false;
   let ruleIds: readonly string[] | undefined;
   const route = lookup(host, path, req);
@@ -63,6 +65,7 @@ export function relayUpgrade(pipeline: RequestPipeline, req: IncomingMessage, cl
     if (finished) return;
     finished = true;
     pipeline.tunnels.delete(tunnel);
+    pick?.release();
     // The client is gone: a connect still in progress (or an open tunnel) has nobody left to serve.
     upstream?.destroy();
     const bytesIn = upstream === null ? 0 : upstream.bytesWritten;
@@ -77,7 +80,7 @@ export function relayUpgrade(pipeline: RequestPipeline, req: IncomingMessage, cl
     }
     pipeline.logAccess(socket, {
       id, peerIp, clientIp, host, method: req.method ?? '', path, status, bytesIn, bytesOut,
-      rule: route === null ? null : route.rule, upstream: route === null ? null : route.upstream.label,
+      rule: route === null ? null : route.rule, upstream: route === null ? null : (pick?.upstream ?? route.upstream).label,
       durationMs, upstreamMs: upstreamMs === null ? null : Math.round(upstreamMs * 1000) / 1000, error,
       serverGroup: route === null ? null : route.serverGroup, ...(ruleIds !== undefined ? { ruleIds } : {}),
     });
@@ -149,7 +152,11 @@ export function relayUpgrade(pipeline: RequestPipeline, req: IncomingMessage, cl
     }
   }
 
-  const target = route.upstream;
+  if (route.pool !== undefined) {
+    pick = route.pool.pick(clientIp, req);
+    if (pick === null) return answer(ANSWERS['no-healthy-server']);
+  }
+  const target = pick?.upstream ?? route.upstream;
   const tlsToServer = target.target.encrypt;
   const conn: Socket | TLSSocket = target.openSocket
     ? target.openSocket()

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
 import {
-  closedPort, fetchVia, load, member, poolConfig, startOrigins, startPoolGateway, tally, waitFor, type Answer,
+  closedPort, fetchVia, load, member, poolConfig, startOrigins, startPoolGateway, tally, upgradeVia, waitFor, type Answer,
 } from './pool-gateway.js';
 
 const HEALTH = { url: '/healthz', intervalMs: 50, timeoutMs: 40, expectStatus: { min: 200, max: 399 }, rise: 2, fall: 2, host: null };
@@ -186,6 +186,22 @@ test('sticky cookie: the first answer pins the client to its server', async () =
     }
     const without = tally(await load(gw.port, 9, 1));
     assert.deepEqual(Object.keys(without).sort(), ['a', 'b', 'c'], 'without the cookie the pool balances');
+  } finally {
+    await gw.close();
+    for (const o of origins) await o.kill();
+  }
+});
+
+test('upgrades (WebSocket) are balanced over the pool too, and get the 503 when no server is left', async () => {
+  const origins = await startOrigins(['a', 'b']);
+  const gw = await startPoolGateway(poolConfig(origins.map((o) => member(o.port)), { healthCheck: HEALTH }));
+  try {
+    const names = [];
+    for (let i = 0; i < 4; i++) names.push(await upgradeVia(gw.port));
+    assert.deepEqual(names.sort(), ['a', 'a', 'b', 'b']);
+    for (const o of origins) o.health = 500;
+    await waitFor(() => gw.logs.lines.filter((l) => l.event === 'server-down').length === 2, 3000, 'both down');
+    assert.equal(await upgradeVia(gw.port), 'status 503');
   } finally {
     await gw.close();
     for (const o of origins) await o.kill();

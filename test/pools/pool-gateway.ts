@@ -5,7 +5,8 @@
  */
 import { once } from 'node:events';
 import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { PoolMember, ServerPoolConfig } from '../../src/config/types.js';
 import type { ModeRuntime } from '../../src/daemon/runtime.js';
 import { createAliasRuntime } from '../../src/modes/alias/alias-runtime.js';
@@ -66,7 +67,17 @@ async function startNamedOrigin(name: string): Promise<Origin> {
     req.resume();
     req.on('end', () => (origin.delayMs > 0 ? setTimeout(answer, origin.delayMs) : setImmediate(answer)));
   };
-  const makeServer = (): Server => createServer({ keepAliveTimeout: 5000 }, handler);
+  const makeServer = (): Server => {
+    const server = createServer({ keepAliveTimeout: 5000 }, handler);
+    // Upgrades: a 101, then the origin's name, then the tunnel stays open until the client closes it.
+    server.on('upgrade', (_req, socket: Duplex) => {
+      origin.served++;
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\n${name}`);
+      socket.on('error', () => {});
+      socket.on('end', () => socket.end());
+    });
+    return server;
+  };
   origin.server = makeServer();
   origin.server.listen(0, '127.0.0.1');
   await once(origin.server, 'listening');
@@ -103,6 +114,7 @@ export async function startPoolGateway(pool: ServerPoolConfig, connectMs = 1000)
   const spec = runtime.listeners[0]!;
   const server = createServer({ keepAliveTimeout: 5000 });
   server.on('request', spec.onRequest);
+  server.on('upgrade', spec.onUpgrade);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return {
@@ -179,4 +191,24 @@ export async function closedPort(): Promise<number> {
   s.close();
   await once(s, 'close');
   return port;
+}
+
+/** An upgrade request through the gateway; resolves with what the tunnel carried after the 101 head. */
+export function upgradeVia(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      const end = text.indexOf('\r\n\r\n');
+      if (end >= 0 && text.length > end + 4) {
+        socket.end();
+        resolve(text.startsWith('HTTP/1.1 101') ? text.slice(end + 4) : `status ${text.slice(9, 12)}`);
+      }
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(text.startsWith('HTTP/1.1 101') ? text : `status ${text.slice(9, 12)}`));
+    socket.write('GET /ws HTTP/1.1\r\nHost: pool.test\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\n');
+  });
 }
