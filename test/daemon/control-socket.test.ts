@@ -93,7 +93,7 @@ describe('control socket', () => {
       assert.deepEqual((status['lastReload'] as { errors: string[] }).errors, errors);
 
       const unknown = await controlRequest(socket, { cmd: 'explode' });
-      assert.deepEqual(unknown, { ok: false, errors: ['unknown command "explode"; known: reload, status'] });
+      assert.deepEqual(unknown, { ok: false, errors: ['unknown command "explode"; known: reload, status, health-log'] });
 
       const raw = await new Promise<string>((resolve, reject) => {
         const s = net.connect(socket, () => s.write('not json\n{"nocmd":1}\n'));
