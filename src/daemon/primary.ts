@@ -23,6 +23,7 @@ import { loadGatewayConfig, type GatewayStatus, type ReloadResult } from './gate
 import { installProcessHandlers } from './process-signals.js';
 import { isWorkerMessage, type PrimaryToWorker, type WorkerToPrimary } from './worker-protocol.js';
 import { readFileSync } from 'node:fs';
+import { HEALTH_LOG_CAPACITY, type HealthLogEntry } from '../pools/health-log.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL(`./worker-main${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
 
@@ -229,6 +230,29 @@ export async function runPrimary(initial: GatewayConfig, io: DaemonIo, options: 
     };
   }
 
+  /**
+   * Each worker checks its pools and keeps its own ring: the answer merges them by time, each entry
+   * tagged with its worker. The cursor (`after`, `lastSeq`) is an object of per-worker sequence numbers.
+   */
+  async function healthLog(request: { readonly [key: string]: unknown }): Promise<Record<string, unknown>> {
+    const id = ++seq;
+    const after = typeof request['after'] === 'object' && request['after'] !== null ? request['after'] as Record<string, unknown> : {};
+    const cursor: Record<string, number> = {};
+    const entries: Array<HealthLogEntry & { worker: string }> = [];
+    await Promise.all(
+      [...members.values()].filter((m) => m.ready).map(async (m) => {
+        const key = String(m.worker.id);
+        const from = typeof after[key] === 'number' ? after[key] as number : 0;
+        const reply = await ask(m.worker, String(id), { type: 'health-log', seq: id, after: from }, 5000);
+        if (reply?.type !== 'health-log') return;
+        cursor[key] = reply.lastSeq;
+        for (const e of reply.entries) entries.push({ ...e, worker: key });
+      }),
+    );
+    entries.sort((a, b) => a.time - b.time || Number(a.worker) - Number(b.worker) || a.seq - b.seq);
+    return { capacity: HEALTH_LOG_CAPACITY, workers: members.size, lastSeq: cursor, entries };
+  }
+
   async function stopWorkers(graceMs: number): Promise<void> {
     const exits = [...members.values()].map(
       (m) =>
@@ -253,8 +277,7 @@ export async function runPrimary(initial: GatewayConfig, io: DaemonIo, options: 
       controlHandler({
         reload: async () => ({ ...(await reload()) }),
         status: async () => ({ ok: true, ...(await status()) }),
-        // Each worker checks its pools and keeps its own ring; collecting them is not wired up yet.
-        'health-log': async () => ({ ok: false, errors: ['health-log is not available with gateway.workers > 1 yet: each worker keeps its own ring; run with workers: 1 to read it'] }),
+        'health-log': async (request) => ({ ok: true, ...(await healthLog(request)) }),
       }),
       log,
     );

@@ -53,6 +53,10 @@ process.on('message', (raw: PrimaryToWorker) => {
         if (gateway === null) return;
         await send({ type: 'status', seq: raw.seq, status: gateway.status() });
         return;
+      case 'health-log':
+        if (gateway === null) return;
+        await send({ type: 'health-log', seq: raw.seq, lastSeq: gateway.healthLog.lastSeq, entries: gateway.healthLog.entries(raw.after) });
+        return;
       case 'stop':
         await stop(0);
         return;

@@ -14,6 +14,7 @@ import { controlRequest } from '../../src/daemon/control-socket.js';
 import { runDaemon } from '../../src/daemon/daemon.js';
 import type { HealthLogEntry } from '../../src/pools/health-log.js';
 import { closedPort, startOrigins } from './pool-gateway.js';
+import { collect, spawnCli } from '../daemon/daemon-fixtures.js';
 
 function configText(dir: string, socket: string, listenPort: number, servers: ReadonlyArray<number>): string {
   return `gateway:
@@ -114,6 +115,41 @@ test('portcullis health-log reads the ring of the running daemon; the ring survi
     stop?.();
     await a!.kill();
     await b!.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('cluster mode: portcullis health-log merges the rings of the workers', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pc-healthlog-cluster-'));
+  const socket = join(dir, 'control.sock');
+  const file = join(dir, 'portcullis.yaml');
+  const [a] = await startOrigins(['a']);
+  const listenPort = await closedPort();
+  writeFileSync(file, configText(dir, socket, listenPort, [a!.port]).replace('  skipAddressCheck: true\n', '  skipAddressCheck: true\n  workers: 2\n'));
+  const daemon = spawnCli(['run', '-c', file]);
+  try {
+    let entries: Array<HealthLogEntry & { worker: string }> = [];
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      const r = await cli(['health-log', '--json', '--socket', socket]);
+      entries = r.code === 0 ? r.out.trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l)) : [];
+      if (new Set(entries.map((e) => e.worker)).size === 2) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(new Set(entries.map((e) => e.worker)).size, 2, `both workers' checks: ${daemon.output().stderr}`);
+    assert.ok(entries.every((e) => e.server === `127.0.0.1:${a!.port}` && e.ok));
+    assert.deepEqual(entries.map((e) => e.time), entries.map((e) => e.time).sort((x, y) => x - y), 'merged by time');
+    const reply = await controlRequest(socket, { cmd: 'health-log' });
+    const cursor = reply.lastSeq as Record<string, number>;
+    assert.equal(Object.keys(cursor).length, 2);
+    const later = await controlRequest(socket, { cmd: 'health-log', after: cursor });
+    assert.ok((later.entries as HealthLogEntry[]).every((e) => e.seq > cursor[(e as HealthLogEntry & { worker: string }).worker]!), 'the cursor is per worker');
+    const human = await cli(['health-log', '--socket', socket]);
+    assert.match(human.out, /^\S+Z  worker \d+  127\.0\.0\.1:\d+ -> /m);
+  } finally {
+    daemon.kill('SIGTERM');
+    await collect(daemon);
+    await a!.kill();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -40,18 +40,19 @@ Exit codes: 0 ok, 1 the daemon did not answer properly, 2 usage error, 3 no daem
       throw new UsageError(`--interval must be a number of milliseconds from 50 to 3600000 (got ${JSON.stringify(values.interval)})`);
     }
     const socket = controlSocketOf(values.socket, configFileOf(values.config));
-    const ask = (after: number) => controlRequest(socket, { cmd: 'health-log', after }, 10_000);
+    // The cursor is whatever `lastSeq` the daemon gave: a number, or per-worker numbers in cluster mode.
+    const ask = (after: unknown) => controlRequest(socket, { cmd: 'health-log', after }, 10_000);
     const print = (entries: readonly HealthLogEntry[]): void => {
       if (entries.length === 0) return;
       io.stdout.write(entries.map((e) => (values.json ? JSON.stringify(e) : formatEntry(e))).join('\n') + '\n');
     };
-    let last = 0;
+    let last: unknown = 0;
     const code = await askDaemon(io, socket, () => ask(0), (reply) => {
       if (!reply.ok) return failed(io, reply);
       const entries = reply['entries'] as HealthLogEntry[];
       if (entries.length === 0 && !values.json && !values.follow) io.stderr.write('the health log is empty (no pool has a healthCheck, or none ran yet)\n');
       print(entries);
-      last = Number(reply['lastSeq']);
+      last = reply['lastSeq'];
       return EXIT.ok;
     });
     if (code !== EXIT.ok || !values.follow) return code;
@@ -71,9 +72,11 @@ Exit codes: 0 ok, 1 the daemon did not answer properly, 2 usage error, 3 no daem
       if (!reply.ok) return failed(io, reply);
       const entries = reply['entries'] as HealthLogEntry[];
       // The ring overtook us between two polls: say so rather than pretend the log is contiguous.
-      if (entries.length > 0 && entries[0]!.seq > last + 1 && !values.json) io.stderr.write(`(${entries[0]!.seq - last - 1} entries were overwritten before they could be shown)\n`);
+      if (typeof last === 'number' && entries.length > 0 && entries[0]!.seq > last + 1 && !values.json) {
+        io.stderr.write(`(${entries[0]!.seq - last - 1} entries were overwritten before they could be shown)\n`);
+      }
       print(entries);
-      last = Number(reply['lastSeq']);
+      last = reply['lastSeq'];
     }
   },
 };
@@ -87,5 +90,7 @@ function failed(io: CliIo, reply: ControlReply): number {
 /** "2026-11-21T06:20:27.123Z  127.0.0.1:41234 -> 127.0.0.1:8081  http://127.0.0.1:8081/healthz  200 ok  1.2 ms" */
 export function formatEntry(e: HealthLogEntry): string {
   const result = e.status !== null ? `${e.status} ${e.ok ? 'ok' : 'FAILED'}` : `FAILED ${e.error ?? ''}`;
-  return `${new Date(e.time).toISOString()}  ${e.gateway || '-'} -> ${e.server}  ${e.url}  ${result}  ${e.latencyMs.toFixed(1)} ms`;
+  // Cluster mode: each worker checks on its own; say which one did.
+  const worker = (e as { worker?: string }).worker;
+  return `${new Date(e.time).toISOString()}  ${worker !== undefined ? `worker ${worker}  ` : ''}${e.gateway || '-'} -> ${e.server}  ${e.url}  ${result}  ${e.latencyMs.toFixed(1)} ms`;
 }
