@@ -15,7 +15,7 @@ import { parsePcre, PcreSyntaxError, type Node } from './pcre-syntax.js';
 import { toRe2Source, toRe2SupersetSource, toV8Source, UnsupportedConstruct, type V8Translation } from './target-syntax.js';
 import { BoundedMatcher, DEFAULT_STEP_LIMIT } from './bounded-matcher.js';
 import { requiredLiterals } from './required-literals.js';
-import { meetsByteSets, presentBytes, requiredByteSets } from './required-bytes.js';
+import { meetsByteSets, minimumMatchLength, presentBytes, requiredByteSets } from './required-bytes.js';
 
 interface Re2Instance {
   test(s: string): boolean;
@@ -128,7 +128,8 @@ export function compileRuleRegex(pcre: string, options: CompileOptions = {}): Co
     const trivial = trivialRegex(pcre, t);
     if (trivial !== null) return trivial;
   }
-  return withPrefilter(compileTranslation(pcre, t, options), literals, byteSets);
+  const minLength = forced ? 0 : minimumMatchLength(t.root);
+  return withPrefilter(compileTranslation(pcre, t, options), literals, byteSets, minLength);
 }
 
 /**
@@ -209,15 +210,18 @@ function asciiLowerOf(s: string, f: ValueFacts): string {
 }
 
 /**
- * Puts the prefilters in front of the engine: the required byte sets (a few word ANDs against the
- * value's byte bitmap), then the required literals (`includes` on the lower-cased value). Both are
- * necessary conditions for a match, so a value failing either cannot match and no engine runs.
+ * Puts the prefilters in front of the engine: the minimum match length, the required byte sets (a few
+ * word ANDs against the value's byte bitmap), then the required literals (`includes` on the lower-cased
+ * value). All are necessary conditions for a match, so a value failing one cannot match and no engine
+ * runs.
  */
-function withPrefilter(re: CompiledRegex, literals: string[] | null, byteSets: Uint32Array[] | null): CompiledRegex {
-  if (literals === null && byteSets === null) return re;
+function withPrefilter(re: CompiledRegex, literals: string[] | null, byteSets: Uint32Array[] | null, minLength: number): CompiledRegex {
+  if (literals === null && byteSets === null && minLength <= 1) return re;
   // limitExceeded describes the last call: false when the prefilters alone decided it.
   let engineRan = false;
   const mayMatch = (s: string): boolean => {
+    // A value shorter than the shortest possible match cannot match (short values are common).
+    if (s.length < minLength) return (engineRan = false);
     const f = factsOf(s);
     if (byteSets !== null && !meetsByteSets(f.bytes, byteSets)) return (engineRan = false);
     if (literals !== null) {

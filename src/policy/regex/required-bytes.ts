@@ -166,3 +166,30 @@ export function meetsByteSets(present: Uint32Array, sets: readonly Uint32Array[]
   }
   return true;
 }
+
+/** The fewest bytes any match spans (zero-width parts and backreferences count 0). */
+export function minimumMatchLength(n: Node): number {
+  switch (n.type) {
+    case 'set':
+      return 1;
+    case 'assert':
+    case 'look':
+    case 'backref':
+      return 0;
+    case 'group':
+    case 'atomic':
+      return minimumMatchLength(n.body);
+    case 'repeat':
+      return n.min === 0 ? 0 : Math.min(1 << 20, n.min * minimumMatchLength(n.body));
+    case 'seq': {
+      let total = 0;
+      for (const item of n.items) total += minimumMatchLength(item);
+      return total;
+    }
+    case 'alt': {
+      let least = Infinity;
+      for (const a of n.alternatives) least = Math.min(least, minimumMatchLength(a));
+      return least === Infinity ? 0 : least;
+    }
+  }
+}

@@ -183,3 +183,22 @@ test('trivial patterns: ^.*$ matches every value whole, ^$ only the empty one, w
   assert.equal(compileRuleRegex('(?-s)^.*$').test('a\nb'), false);
   assert.deepEqual(compileRuleRegex('^(.*)$').exec('ab'), ['ab', 'ab']);
 });
+
+test('minimum match length: values shorter than any match are rejected without an engine', async () => {
+  const { minimumMatchLength } = await import('../../../src/policy/regex/required-bytes.js');
+  const { parsePcre } = await import('../../../src/policy/regex/pcre-syntax.js');
+  const min = (p: string) => minimumMatchLength(parsePcre(p).root);
+  assert.equal(min('abc'), 3);
+  assert.equal(min('a|bc'), 1, 'the shortest alternative');
+  assert.equal(min('x{3,}'), 3);
+  assert.equal(min('(?:ab)?c'), 1, 'optional parts count 0');
+  assert.equal(min('(a)\\1'), 1, 'backreferences count 0');
+  assert.equal(min('(?=abc)'), 0, 'lookahead is zero-width');
+  assert.equal(min('\\bselect\\b'), 6);
+  for (const p of ['(?i)\\bselect\\b', 'a|bc', '(?:ab)?c', '(a)\\1b', 'x{3,}', '(?i)(?:union|sel)\\s']) {
+    const fast = compileRuleRegex(p), slow = compileRuleRegex(p, { engine: 'bounded' });
+    for (const s of ['', 'a', 'bc', 'c', 'aab', 'xx', 'xxx', 'SELEC', 'SELECT', 'sel ', 'union ', 'se']) {
+      assert.equal(fast.test(s), slow.test(s), `/${p}/ on ${JSON.stringify(s)}`);
+    }
+  }
+});
