@@ -65,6 +65,8 @@ export class HealthChecker {
       settled = true;
       clearTimeout(deadline);
       this.request = null;
+      // stop() aborted this check: it says nothing about the server.
+      if (this.stopped) return;
       const ok = status !== null && status >= check.expectStatus.min && status <= check.expectStatus.max;
       this.log.append({
         time, gateway, server: server.label, url: this.url, status, error, ok,

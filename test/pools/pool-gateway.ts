@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { PoolMember, ServerPoolConfig } from '../../src/config/types.js';
+import type { OutboundRule, PoolMember, ServerPoolConfig } from '../../src/config/types.js';
 import type { ModeRuntime } from '../../src/daemon/runtime.js';
 import { createAliasRuntime } from '../../src/modes/alias/alias-runtime.js';
 import { HealthLog } from '../../src/pools/health-log.js';
@@ -103,9 +103,9 @@ export interface PoolGateway {
 }
 
 /** The alias runtime with one rule whose pool is `pool`, on a real listener. */
-export async function startPoolGateway(pool: ServerPoolConfig, connectMs = 1000): Promise<PoolGateway> {
+export async function startPoolGateway(pool: ServerPoolConfig, connectMs = 1000, rule: Partial<OutboundRule> = {}): Promise<PoolGateway> {
   const first = pool.servers[0]!;
-  const config = singleServiceConfig(8080, [outbound({ priority: 10, serverIp: first.address, serverPort: first.port, pool })],
+  const config = singleServiceConfig(8080, [outbound({ priority: 10, serverIp: first.address, serverPort: first.port, pool, ...rule })],
     { timeouts: { connectMs, shutdownGraceMs: 1000 } });
   const logs = captureLogs();
   const healthLog = new HealthLog();
