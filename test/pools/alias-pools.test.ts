@@ -208,3 +208,32 @@ test('upgrades (WebSocket) are balanced over the pool too, and get the 503 when 
     for (const o of origins) await o.kill();
   }
 });
+
+test('passive health: consecutive 5xx answers hold a server out for downForMs, then it takes requests again', async () => {
+  const [flaky, steady] = await startOrigins(['flaky', 'steady']);
+  const gw = await startPoolGateway(poolConfig([member(flaky!.port), member(steady!.port)], { passive: { failures: 3, downForMs: 400 } }));
+  const failing = flaky!.server.listeners('request')[0] as (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;
+  flaky!.server.removeAllListeners('request');
+  let broken = true;
+  flaky!.server.on('request', (req, res) => {
+    if (!broken) return failing(req, res);
+    flaky!.served++;
+    res.writeHead(500, { 'content-length': '4' });
+    res.end('oops');
+  });
+  try {
+    const first = tally(await load(gw.port, 12, 1));
+    // Round-robin alternates: the flaky server answers 500 three times (passed on: the request reached it), then is out.
+    assert.deepEqual(first, { 'status 500': 3, steady: 9 });
+    await waitFor(() => gw.logs.lines.some((l) => l.event === 'server-down' && l.reason === 'passive' && l.detail === 'status 500'), 1000, 'passive down event');
+    broken = false;
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    const after = tally(await load(gw.port, 10, 1));
+    assert.deepEqual(after, { flaky: 5, steady: 5 }, 'back after downForMs');
+    await waitFor(() => gw.logs.lines.some((l) => l.event === 'server-up' && l.reason === 'passive'), 1000, 'passive up event');
+  } finally {
+    await gw.close();
+    await flaky!.kill();
+    await steady!.kill();
+  }
+});
