@@ -10,7 +10,13 @@ import type { Upstream } from '../pipeline/upstream-pools.js';
 import { HealthChecker } from './health-checker.js';
 import { HealthLog } from './health-log.js';
 import type { PoolServer } from './pool-server.js';
-import { ServerPool } from './server-pool.js';
+import { ServerPool, type StateMemory } from './server-pool.js';
+
+/**
+ * Server verdicts per health log, i.e. per daemon process: the log is the one object the daemon hands
+ * to every configuration, so the verdicts live beside it and survive reloads the same way.
+ */
+const memories = new WeakMap<HealthLog, StateMemory>();
 
 export class PoolSet {
   readonly pools: ServerPool[] = [];
@@ -18,10 +24,17 @@ export class PoolSet {
   readonly healthLog: HealthLog;
   private readonly logger: Logger;
   private running = false;
+  private readonly memory: StateMemory;
 
   constructor(logger: Logger, healthLog?: HealthLog) {
     this.logger = logger.child({ component: 'pools' });
     this.healthLog = healthLog ?? new HealthLog();
+    let memory = memories.get(this.healthLog);
+    if (memory === undefined) {
+      memory = new Map();
+      memories.set(this.healthLog, memory);
+    }
+    this.memory = memory;
   }
 
   /**
@@ -30,7 +43,7 @@ export class PoolSet {
    */
   add(name: string, config: ServerPoolConfig, upstreamFor: (member: PoolMember) => Upstream,
     upstreamPerRequest: ((server: PoolServer, req: IncomingMessage) => Upstream) | null = null): ServerPool {
-    const pool = new ServerPool(name, config, upstreamFor, this.logger, upstreamPerRequest);
+    const pool = new ServerPool(name, config, upstreamFor, this.logger, upstreamPerRequest, this.memory);
     this.pools.push(pool);
     if (config.healthCheck !== null) {
       for (const server of pool.servers) this.checkers.push(new HealthChecker(pool, server, config.healthCheck, this.healthLog));
@@ -45,6 +58,9 @@ export class PoolSet {
 
   start(): void {
     this.running = true;
+    // Forget servers the configuration no longer has (the memory stays as large as one configuration).
+    const current = new Set(this.pools.flatMap((p) => p.servers.map((s) => p.memoryKey(s))));
+    for (const key of this.memory.keys()) if (!current.has(key)) this.memory.delete(key);
     for (const c of this.checkers) c.start();
   }
 

@@ -17,6 +17,13 @@ import { cookieValue, setCookieValue } from './sticky-cookie.js';
 /** Why a server went in or out; logged with the event. */
 export type ServerStateReason = 'health-check' | 'passive';
 
+/** A server's verdicts, remembered across reloads by pool name and server (see PoolSet). */
+export interface RememberedState {
+  up: boolean;
+  passiveDownUntil: number;
+}
+export type StateMemory = Map<string, RememberedState>;
+
 export class ServerPool implements RoutePool {
   /** Primaries first, then backups (the configuration's order). */
   readonly servers: readonly PoolServer[];
@@ -37,8 +44,16 @@ export class ServerPool implements RoutePool {
      * (bridge mode with client-ip transparency: one per client address).
      */
     private readonly upstreamPerRequest: ((server: PoolServer, req: IncomingMessage) => Upstream) | null = null,
+    private readonly memory: StateMemory | null = null,
   ) {
     this.servers = config.servers.map((m, i) => new PoolServer(m, upstreamFor(m), i));
+    // A reload keeps what is known: a server that was down stays down until its checks bring it back.
+    for (const s of this.servers) {
+      const known = memory?.get(this.memoryKey(s));
+      if (known === undefined) continue;
+      s.up = config.healthCheck === null ? true : known.up;
+      s.passiveDownUntil = known.passiveDownUntil;
+    }
     const factory = BALANCERS[config.algorithm];
     this.primaries = factory(this.servers.filter((s) => !s.backup));
     const backups = this.servers.filter((s) => s.backup);
@@ -81,6 +96,14 @@ export class ServerPool implements RoutePool {
     return new ServerPick(this, server, upstream, setCookie, tried);
   }
 
+  memoryKey(server: PoolServer): string {
+    return `${this.name}|${server.label}`;
+  }
+
+  private remember(server: PoolServer): void {
+    this.memory?.set(this.memoryKey(server), { up: server.up, passiveDownUntil: server.passiveDownUntil });
+  }
+
   /** Passive health: a connect failure or a 5xx answer. */
   noteFailure(server: PoolServer, reason: string): void {
     const { failures, downForMs } = this.config.passive;
@@ -91,6 +114,7 @@ export class ServerPool implements RoutePool {
     const wasUsable = server.usable(now);
     server.passiveFailures = 0;
     server.passiveDownUntil = now + downForMs;
+    this.remember(server);
     if (wasUsable) {
       this.logger.warn({ event: 'server-down', pool: this.name, server: server.label, reason: 'passive', detail: reason, forMs: downForMs },
         `pool server ${server.label} down: ${failures} consecutive failures (last: ${reason}); no new requests for ${downForMs} ms`);
@@ -102,6 +126,7 @@ export class ServerPool implements RoutePool {
     server.passiveFailures = 0;
     if (server.passiveDownUntil !== 0 && Date.now() >= server.passiveDownUntil) {
       server.passiveDownUntil = 0;
+      this.remember(server);
       if (server.up) {
         this.logger.info({ event: 'server-up', pool: this.name, server: server.label, reason: 'passive' },
           `pool server ${server.label} up: answered again after its passive hold`);
@@ -113,6 +138,7 @@ export class ServerPool implements RoutePool {
   setActiveState(server: PoolServer, up: boolean, detail: string): void {
     if (server.up === up) return;
     server.up = up;
+    this.remember(server);
     const fields = { event: up ? 'server-up' : 'server-down', pool: this.name, server: server.label, reason: 'health-check', detail };
     if (up) this.logger.info(fields, `pool server ${server.label} up (health check: ${detail})`);
     else this.logger.warn(fields, `pool server ${server.label} down (health check: ${detail}); requests in flight finish`);
