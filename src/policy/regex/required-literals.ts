@@ -134,6 +134,19 @@ function analyze(n: Node): Info {
 }
 
 /**
+ * A two-byte literal is still worth a check when it holds a byte other than a letter or digit ("..",
+ * "<?", "#!", "{{"): two-letter words ("or", "if") are everywhere in text, these are not.
+ */
+function rareEnough(l: string): boolean {
+  if (l.length !== 2) return false;
+  for (let i = 0; i < 2; i++) {
+    const c = l.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a))) return true;
+  }
+  return false;
+}
+
+/**
  * Lower-cased literals one of which every match must contain, or null when no useful requirement exists
  * (some match could avoid every literal, or the literals are too short to be worth checking).
  */
@@ -141,6 +154,6 @@ export function requiredLiterals(root: Node): string[] | null {
   const m = usable(analyze(root).match);
   if (m === null) return null;
   const s = simplify(m);
-  if (minLength(s) < MIN_USEFUL_LENGTH) return null;
+  for (const l of s) if (l.length < MIN_USEFUL_LENGTH && !rareEnough(l)) return null;
   return [...s];
 }

@@ -131,6 +131,8 @@ test('required literals: every match contains one of them; unknown shapes give n
   assert.equal(lits('\\d+'), null);
   assert.equal(lits('abc|\\d'), null, 'one alternative has no literal');
   assert.equal(lits('(a)\\1b'), null, 'too short to be useful');
+  assert.deepEqual(lits('(?:^|[\\\\/])\\.\\.(?:[\\\\/]|$)'), ['..'], 'a two-byte literal with punctuation is worth checking');
+  assert.deepEqual(lits('<\\?(?!xml)'), ['<?']);
   // Soundness on the prefiltered path: same answers as the bounded engine with no prefilter.
   for (const p of ['(?i)union\\s+select', '(?:abc)?def', 'foo(?=bar)baz|qux\\d{2,}', '(?i)\\bjava(?:script)?:', '[\\x80-\\xff]{2}ab']) {
     const fast = compileRuleRegex(p), slow = compileRuleRegex(p, { engine: 'bounded' });
