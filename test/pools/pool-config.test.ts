@@ -1,7 +1,7 @@
 /** `pool:` in the configuration: what a good pool becomes, and the exact errors of bad ones. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatConfigError, parseConfigText } from '../../src/config/load.js';
+import { formatConfigError, loadConfigFile, parseConfigText } from '../../src/config/load.js';
 
 function aliasConfig(rule: string): string {
   return `gateway:
@@ -144,4 +144,13 @@ sites:
   const ok = parseConfigText(bridge.replace('              stickyCookie: srv\n', ''), 'F');
   assert.ok(ok.ok, JSON.stringify(!ok.ok && ok.errors));
   assert.equal(ok.config.sites[0]!.serverGroups[0]!.services[0]!.pool!.servers[1]!.address, '10.20.0.11');
+});
+
+test('config/examples/pools.yaml loads', () => {
+  const file = new URL('../../config/examples/pools.yaml', import.meta.url).pathname;
+  const result = loadConfigFile(file);
+  assert.ok(result.ok, JSON.stringify(!result.ok && result.errors));
+  const rules = result.config.sites[0]!.serverGroups[0]!.services[0]!.reverseProxy[0]!.rules;
+  assert.deepEqual(rules.map((r) => [r.priority, r.pool?.algorithm, r.pool?.servers.length]), [[10, 'least-connections', 2], [20, 'round-robin', 3]]);
+  assert.equal(rules[0]!.pool!.stickyCookie, 'PCSRV');
 });
