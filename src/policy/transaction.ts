@@ -602,10 +602,12 @@ export class Transaction implements OperatorTx {
     }
     if (op.negated) m = !m;
     if (m && this.capturing && this.capturesSet) {
-      for (let i = 0; i < 10; i++) this.txVars.delete(String(i));
-      this.pendingCaptures.forEach((v, i) => {
-        if (v !== undefined) this.txVars.set(String(i), v);
-      });
+      for (let i = 0; i < 10; i++) this.txVars.delete(CAPTURE_KEYS[i]!);
+      const caps = this.pendingCaptures;
+      for (let i = 0; i < caps.length; i++) {
+        const v = caps[i];
+        if (v !== undefined) this.txVars.set(CAPTURE_KEYS[i]!, v);
+      }
     }
     return m;
   }
@@ -744,6 +746,9 @@ export class Transaction implements OperatorTx {
 }
 
 const NO_MATCHERS: readonly KeyMatcher[] = Object.freeze([]);
+
+/** TX keys of captures (TX.0 … TX.9), not rebuilt per match. */
+const CAPTURE_KEYS: readonly string[] = Object.freeze(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
 
 /** The entry's byte bitmap, recomputed only when its value changed. */
 function entryBytes(e: VarEntry): Uint32Array {
