@@ -20,7 +20,7 @@ import pino from 'pino';
 import { parseConfigText, formatConfigError } from '../src/config/load.js';
 import type { GatewayConfig } from '../src/config/types.js';
 import type { Decision, InspectorSet, RequestFacts, ResponseFacts } from '../src/pipeline/inspection.js';
-import type { AlertSink } from '../src/log/alert-sink.js';
+import type { InspectorDeps } from '../src/policy/inspector.js';
 import { describeMachine } from './lib/machine.js';
 import { writeSection } from './lib/report-section.js';
 import { REPO_ROOT } from './lib/gateway.js';
@@ -156,7 +156,7 @@ sites:
 }
 
 async function loadEngine(config: GatewayConfig): Promise<{ set: InspectorSet; alerts: () => number }> {
-  let mod: { createInspectorSet(c: GatewayConfig, d: { logger: pino.Logger; alertSink: AlertSink }): InspectorSet };
+  let mod: { createInspectorSet(c: GatewayConfig, d: InspectorDeps): InspectorSet };
   try {
     // Resolved at run time: the engine's entry point (src/policy/inspector.ts) is the seam this
     // benchmark targets; a tree without it gets a clear message instead of a type error.
@@ -167,7 +167,7 @@ async function loadEngine(config: GatewayConfig): Promise<{ set: InspectorSet; a
   }
   let alerts = 0;
   // Alerts are counted, not written: the benchmark measures the engine, not the disk.
-  const alertSink: AlertSink = { write() { alerts++; }, async close() {} };
+  const alertSink: InspectorDeps['alertSink'] = () => { alerts++; };
   const set = mod.createInspectorSet(config, { logger: pino({ level: 'silent' }), alertSink });
   return { set, alerts: () => alerts };
 }
