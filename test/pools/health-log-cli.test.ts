@@ -109,8 +109,14 @@ test('portcullis health-log reads the ring of the running daemon; the ring survi
       `only b is checked after the reload: ${[...new Set(newer.map((e) => e.server))].join(', ')}`);
 
     // --follow prints only what is new, and ends when the daemon stops.
+    const followFrom = (await entries()).at(-1)!.seq;
     const following = cli(['health-log', '--follow', '--json', '--interval', '50', '--socket', socket]);
-    await new Promise((r) => setTimeout(r, 400));
+    // Let a few new checks happen (bounded wait: a busy machine delays them), then stop the daemon.
+    for (const until = Date.now() + 5000; Date.now() < until;) {
+      await new Promise((r) => setTimeout(r, 100));
+      if ((await entries()).at(-1)!.seq >= followFrom + 3) break;
+    }
+    await new Promise((r) => setTimeout(r, 150));
     stop();
     const followed = await following;
     assert.equal(followed.code, 0, followed.err);
