@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Service } from '../../config/types.js';
 import type { ListenerSpec, ModeRuntime, ModeRuntimeFactory } from '../../daemon/runtime.js';
+import { proxyRuntimeLifecycle } from '../runtime-lifecycle.js';
 import { ForwardingPolicy } from '../../pipeline/forwarded.js';
 import { RequestPipeline } from '../../pipeline/request-pipeline.js';
 import type { RouteLookup } from '../../pipeline/route.js';
@@ -95,26 +96,5 @@ export const createAliasRuntime: ModeRuntimeFactory = (config, deps): ModeRuntim
     });
   }
 
-  let closing: Promise<void> | null = null;
-  return {
-    listeners,
-    inFlight: () => pipeline.inFlight(),
-    /** Active health checks run while this configuration serves. */
-    async start(): Promise<void> {
-      serverPools.start();
-    },
-    close(graceMs: number): Promise<void> {
-      closing ??= (async () => {
-        serverPools.stop();
-        const idle = await pipeline.whenIdle(graceMs);
-        if (idle) {
-          await pools.close();
-        } else {
-          for (const tunnel of [...pipeline.tunnels]) tunnel.destroy();
-          await pools.destroy();
-        }
-      })();
-      return closing;
-    },
-  };
+  return { listeners, ...proxyRuntimeLifecycle(pipeline, serverPools, [pools]) };
 };

@@ -20,6 +20,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Service } from '../../config/types.js';
 import type { ListenerSpec, ModeRuntime, ModeRuntimeFactory } from '../../daemon/runtime.js';
+import { proxyRuntimeLifecycle } from '../runtime-lifecycle.js';
 import { ForwardingPolicy } from '../../pipeline/forwarded.js';
 import { RequestPipeline } from '../../pipeline/request-pipeline.js';
 import type { Route, RouteLookup } from '../../pipeline/route.js';
@@ -226,26 +227,5 @@ export const createBridgeRuntime: ModeRuntimeFactory = (config, deps): ModeRunti
     }
   }
 
-  let closing: Promise<void> | null = null;
-  return {
-    listeners,
-    inFlight: () => pipeline.inFlight(),
-    /** Active health checks of the pools run while this configuration serves. */
-    async start(): Promise<void> {
-      serverPools.start();
-    },
-    close(graceMs: number): Promise<void> {
-      closing ??= (async () => {
-        serverPools.stop();
-        const idle = await pipeline.whenIdle(graceMs);
-        if (idle) {
-          await Promise.all([gatewayPools.close(), clientPools?.close(), poolUpstreams?.close()]);
-        } else {
-          for (const tunnel of [...pipeline.tunnels]) tunnel.destroy();
-          await Promise.all([gatewayPools.destroy(), clientPools?.destroy(), poolUpstreams?.destroy()]);
-        }
-      })();
-      return closing;
-    },
-  };
+  return { listeners, ...proxyRuntimeLifecycle(pipeline, serverPools, [gatewayPools, clientPools, poolUpstreams]) };
 };
