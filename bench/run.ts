@@ -5,6 +5,7 @@
 const BENCHMARKS: Record<string, { file: string; about: string }> = {
   proxy: { file: './proxy-bench.js', about: 'req/s, p50/p99 and memory: direct, Portcullis, nginx, with and without the CRS' },
   engine: { file: './engine-bench.js', about: 'the policy engine alone, in process: transactions/s at PL1 and PL4' },
+  bridge: { file: './bridge-bench.js', about: 'netns lab, root: bridge interception vs pure bridge, unprotected throughput, bridge vs alias' },
 };
 
 const [name, ...rest] = process.argv.slice(2);
