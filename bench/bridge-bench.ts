@@ -12,7 +12,10 @@
  * wrk runs in the client namespace; the daemon in the gateway namespace. Root only. Creates its own lab
  * (unique LAB_PREFIX) and always tears it down, also on an error or SIGINT/SIGTERM.
  *
- *   node --import tsx bench/bridge-bench.ts [--seconds N] [--no-write]
+ * The paths are measured in rounds (plain, bridge, alias, plain, bridge, alias, ...) and the median round
+ * is reported, so a burst of load from other processes on a shared machine skews one round, not a path.
+ *
+ *   node --import tsx bench/bridge-bench.ts [--seconds N] [--rounds N] [--no-write]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -38,24 +41,37 @@ const BULK = { threads: 1, connections: 4 } as const;
 
 interface Options {
   seconds: number;
+  rounds: number;
   write: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { seconds: 5, write: true };
+  const o: Options = { seconds: 5, rounds: 3, write: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--seconds') {
       const n = Number(argv[++i]);
       if (!Number.isInteger(n) || n < 1 || n > 600) throw new Error(`--seconds needs an integer 1..600, got ${argv[i]}`);
       o.seconds = n;
+    } else if (a === '--rounds') {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1 || n > 20) throw new Error(`--rounds needs an integer 1..20, got ${argv[i]}`);
+      o.rounds = n;
     } else if (a === '--no-write') o.write = false;
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('node --import tsx bench/bridge-bench.ts [--seconds N (default 5)] [--no-write]\n');
+      process.stdout.write('node --import tsx bench/bridge-bench.ts [--seconds N (default 5)] [--rounds N (default 3)] [--no-write]\n');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
   return o;
+}
+
+interface Round {
+  readonly plainSmall: Measured;
+  readonly plainBulk: Measured;
+  readonly bridgeSmall: Measured;
+  readonly bridgeBulk: Measured;
+  readonly aliasSmall: Measured;
 }
 
 interface Measured {
@@ -270,29 +286,49 @@ export async function main(argv: string[]): Promise<void> {
     const gw = { netns: lab.ns('gw') };
     const rulesLoaded = async (): Promise<number> => (await inspectBridgeRules({ table, mark: 0x1, routeTable: 100 }, gw)).tables.length;
 
-    process.stderr.write('bridge-bench: plain bridge (no daemon, no rules)\n');
-    if ((await rulesLoaded()) !== 0) throw new Error('rules present before the plain-bridge runs');
-    const plainSmall = await bench.measure(smallUrl, getLua, SMALL);
-    const plainBulk = await bench.measure(bulkUrl, bulkLua, BULK);
+    const rounds: Round[] = [];
+    for (let round = 1; round <= opts.rounds; round++) {
+      process.stderr.write(`bridge-bench: round ${round}/${opts.rounds}: plain bridge (no daemon, no rules)\n`);
+      if ((await rulesLoaded()) !== 0) throw new Error('rules present before the plain-bridge runs');
+      const plainSmall = await bench.measure(smallUrl, getLua, SMALL);
+      const plainBulk = await bench.measure(bulkUrl, bulkLua, BULK);
 
-    process.stderr.write('bridge-bench: bridge mode, Design B, engine off\n');
-    await bench.startDaemon(bridgeFile);
-    if ((await rulesLoaded()) === 0) throw new Error('the daemon is ready but no Design B table is loaded');
-    const bridgeSmall = await bench.measure(smallUrl, getLua, SMALL);
-    const bridgeBulk = await bench.measure(bulkUrl, bulkLua, BULK);
-    await bench.stopDaemon();
-    if ((await rulesLoaded()) !== 0) throw new Error('a clean stop left Design B tables behind');
+      process.stderr.write(`bridge-bench: round ${round}/${opts.rounds}: bridge mode, Design B, engine off\n`);
+      await bench.startDaemon(bridgeFile);
+      if ((await rulesLoaded()) === 0) throw new Error('the daemon is ready but no Design B table is loaded');
+      const bridgeSmall = await bench.measure(smallUrl, getLua, SMALL);
+      const bridgeBulk = await bench.measure(bulkUrl, bulkLua, BULK);
+      await bench.stopDaemon();
+      if ((await rulesLoaded()) !== 0) throw new Error('a clean stop left Design B tables behind');
 
-    process.stderr.write(`bridge-bench: alias mode on ${ALIAS_ADDRESS}\n`);
-    await bench.startDaemon(aliasFile);
-    const aliasSmall = await bench.measure(`http://${ALIAS_ADDRESS}/`, getLua, SMALL);
-    await bench.stopDaemon();
+      process.stderr.write(`bridge-bench: round ${round}/${opts.rounds}: alias mode on ${ALIAS_ADDRESS}\n`);
+      await bench.startDaemon(aliasFile);
+      const aliasSmall = await bench.measure(`http://${ALIAS_ADDRESS}/`, getLua, SMALL);
+      await bench.stopDaemon();
 
-    // Proof of the paths: the daemon held connections in the gateway namespace only when it should.
-    if (plainSmall.gatewaySockets !== 0) throw new Error(`plain bridge: ${plainSmall.gatewaySockets} sockets on :80 in the gateway namespace`);
-    if (bridgeSmall.gatewaySockets === 0) throw new Error('bridge mode: no intercepted connection seen in the gateway namespace');
-    if (aliasSmall.gatewaySockets === 0) throw new Error('alias mode: no connection seen in the gateway namespace');
-    if (bridgeBulk.gatewaySockets !== 0) throw new Error(`unprotected bulk traffic was intercepted (${bridgeBulk.gatewaySockets} sockets on :80)`);
+      // Proof of the paths: the daemon held connections in the gateway namespace only when it should.
+      if (plainSmall.gatewaySockets !== 0) throw new Error(`plain bridge: ${plainSmall.gatewaySockets} sockets on :80 in the gateway namespace`);
+      if (bridgeSmall.gatewaySockets === 0) throw new Error('bridge mode: no intercepted connection seen in the gateway namespace');
+      if (aliasSmall.gatewaySockets === 0) throw new Error('alias mode: no connection seen in the gateway namespace');
+      if (bridgeBulk.gatewaySockets !== 0) throw new Error(`unprotected bulk traffic was intercepted (${bridgeBulk.gatewaySockets} sockets on :80)`);
+      rounds.push({ plainSmall, plainBulk, bridgeSmall, bridgeBulk, aliasSmall });
+    }
+    const ratiosOf = (r: Round): [number, number, number] => [
+      r.bridgeSmall.result.rps / r.plainSmall.result.rps,
+      mbps(r.bridgeBulk.result) / mbps(r.plainBulk.result),
+      r.bridgeSmall.result.rps / r.aliasSmall.result.rps,
+    ];
+    // Median per path (by req/s, or MB/s for bulk): each row is one real run, never a blend of runs.
+    const median = (pick: (r: Round) => Measured, key: (m: Measured) => number): Measured => {
+      const sorted = rounds.map(pick).sort((x, y) => key(x) - key(y));
+      return sorted[(sorted.length - 1) >> 1]!;
+    };
+    const rps = (m: Measured): number => m.result.rps;
+    const plainSmall = median((r) => r.plainSmall, rps);
+    const bridgeSmall = median((r) => r.bridgeSmall, rps);
+    const aliasSmall = median((r) => r.aliasSmall, rps);
+    const plainBulk = median((r) => r.plainBulk, (m) => mbps(m.result));
+    const bridgeBulk = median((r) => r.bridgeBulk, (m) => mbps(m.result));
 
     const loadAfter = os.loadavg();
     const underLoad = loadBefore[0]! > 1.5;
@@ -307,10 +343,12 @@ export async function main(argv: string[]): Promise<void> {
     const body = [
       `## Bridge mode in the netns lab (bridge-bench)${underLoad ? ' — measured under load' : ''}`,
       '',
-      `Command: \`node --import tsx bench/bridge-bench.ts --seconds ${opts.seconds}\` (root). One run, one lab`,
+      `Command: \`node --import tsx bench/bridge-bench.ts --seconds ${opts.seconds} --rounds ${opts.rounds}\` (root). One run, one lab`,
       `(LAB_PREFIX ${lab.prefix}): wrk in the client namespace, through router and the gateway's br0, to the lab server;`,
       `the daemon (\`node --import tsx src/cli/main.ts run\`, 1 worker, access log off) in the gateway namespace.`,
-      `Each figure: ${WARMUP_S} s warm-up (discarded) + ${opts.seconds} s measured.`,
+      `Each measurement: ${WARMUP_S} s warm-up (discarded) + ${opts.seconds} s measured. The paths alternate over ${opts.rounds} round(s)`,
+      '(plain bridge, bridge mode, alias mode, again ...); each table row is the median round of its path, the ratios are',
+      'between those medians, and the per-round ratios show the spread.',
       '',
       `- Date: ${startedAt.toISOString()}`,
       `- Machine: ${machine.cpus} CPU (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.kernel}, Node ${machine.node}, ${machine.wrk}`,
@@ -324,6 +362,10 @@ export async function main(argv: string[]): Promise<void> {
       `| (a) intercepted (Design B, engine off) / pure bridge, req/s | ${pct(ratioA)} | – (the cost of the proxy hop) |`,
       `| (b) unprotected bulk throughput, Design B rules loaded / plain bridge, MB/s | ${pct(ratioB)} | ≥ 90 % ${ratioB >= 0.9 ? '(met)' : '(NOT met)'} |`,
       `| (c) intercepted bridge mode / alias mode, req/s | ${pct(ratioC)} | within 10 % ${Math.abs(1 - ratioC) <= 0.1 ? '(met)' : '(NOT met)'} |`,
+      '',
+      '| Round | (a) | (b) | (c) |',
+      '|---|---|---|---|',
+      ...rounds.map((r, i) => `| ${i + 1} | ${ratiosOf(r).map(pct).join(' | ')} |`),
       '',
       `### Requests to the protected server (wrk \`bench/wrk/get.lua\`, -t${SMALL.threads} -c${SMALL.connections})`,
       '',
