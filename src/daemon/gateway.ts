@@ -74,6 +74,8 @@ export interface GatewayStatus {
   readonly requestsServed: number;
   readonly inspection: boolean;
   readonly lastReload: ReloadResult | null;
+  /** The current runtime's own counters (ModeRuntime.stats), null when the mode has none. */
+  readonly modeStats: Readonly<Record<string, number>> | null;
 }
 
 /** Everything built from one configuration; replaced as a whole on reload. */
@@ -286,6 +288,7 @@ export class Gateway {
       requestsServed: this.#registry.requestsServed(),
       inspection: this.#current.inspectors !== null,
       lastReload: this.#lastReload,
+      modeStats: this.#current.runtime.stats?.() ?? null,
     };
   }
 

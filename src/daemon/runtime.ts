@@ -58,6 +58,8 @@ export interface ModeRuntime {
   readonly listeners: readonly ListenerSpec[];
   /** Number of requests (and upgraded tunnels) in flight. */
   inFlight(): number;
+  /** Mode-specific counters for `portcullis status` (sniff: packets, pcap drops, flows, gaps …). */
+  stats?(): Readonly<Record<string, number>>;
   /** Resolves when in-flight work is finished (or `graceMs` passed), then releases upstream pools. */
   close(graceMs: number): Promise<void>;
   /**

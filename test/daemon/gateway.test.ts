@@ -156,4 +156,41 @@ describe('Gateway runtime lifecycle (fixed runtime)', () => {
     }
     assert.ok(records.every((r) => r.closedAt !== null), 'stop() closed every runtime');
   });
+
+  test('status() reports the current runtime\'s own counters (ModeRuntime.stats), and the new runtime\'s after a reload', async () => {
+    const records: FixedRuntimeRecord[] = [];
+    const file = join(tmp.dir, 'stats.yaml');
+    const port = await freePort();
+    const plan = { socket: join(tmp.dir, 's.sock'), logFile: join(tmp.dir, 's.log') };
+    writeConfig(file, { ...plan, listeners: [{ port, originPort: 3333 }] });
+    const fixed = fixedRuntimeFactory(0, records);
+    let built = 0;
+    const gateway = await Gateway.start({ file }, {
+      worker: 'single', checkAddresses: true,
+      runtimeFactory: (config, deps) => {
+        const generation = ++built;
+        return { ...fixed(config, deps), stats: () => ({ packets: 100 * generation, gaps: generation }) };
+      },
+    });
+    try {
+      assert.deepEqual(gateway.status().modeStats, { packets: 100, gaps: 1 });
+      writeConfig(file, { ...plan, listeners: [{ port, originPort: 4444 }] });
+      assert.equal((await gateway.reload()).ok, true);
+      assert.deepEqual(gateway.status().modeStats, { packets: 200, gaps: 2 });
+    } finally {
+      await gateway.stop();
+    }
+  });
+
+  test('status() has no mode counters when the runtime has none', async () => {
+    const file = join(tmp.dir, 'nostats.yaml');
+    const port = await freePort();
+    writeConfig(file, { socket: join(tmp.dir, 'n.sock'), logFile: join(tmp.dir, 'n.log'), listeners: [{ port, originPort: 5555 }] });
+    const gateway = await Gateway.start({ file }, { worker: 'single', checkAddresses: true, runtimeFactory: fixedRuntimeFactory(0, []) });
+    try {
+      assert.equal(gateway.status().modeStats, null);
+    } finally {
+      await gateway.stop();
+    }
+  });
 });

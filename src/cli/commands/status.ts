@@ -17,7 +17,8 @@ export const statusCommand: CliCommand = {
   help: `Usage: portcullis status [-c FILE] [--socket PATH] [--json]
 
 Prints the running daemon's pid, mode, uptime, configuration file and when it was loaded, workers,
-listeners, requests in flight and served, and the result of the last reload.
+listeners, requests in flight and served, the result of the last reload, and the mode's own counters
+(sniff mode: packets, pcap drops, flows, reassembly gaps, bytes inspected, resets).
 
 Options:
   -c, --config FILE   configuration whose gateway.control.socket to use
@@ -54,6 +55,8 @@ Exit codes: 0 ok, 1 the daemon did not answer properly, 2 usage error, 3 no daem
         ...listeners.map((l) => `  ${l.key}${l.tls ? ' (TLS)' : ''}${l.port !== Number(l.key.split(':').pop()) ? ` bound to port ${l.port}` : ''}`),
       ];
       if (last !== null && !last.ok) lines.push(...last.errors.map((e) => `  reload error: ${e}`));
+      const modeStats = reply['modeStats'] as Record<string, number> | null | undefined;
+      if (modeStats) lines.push(`${String(reply['mode'])} stats`, ...Object.entries(modeStats).map(([k, v]) => `  ${k.padEnd(16)} ${v}`));
       io.stdout.write(lines.join('\n') + '\n');
       return EXIT.ok;
     });

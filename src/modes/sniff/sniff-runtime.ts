@@ -29,7 +29,8 @@ interface ResetState {
   sent: number;
 }
 
-export interface SniffStats {
+// A type alias (not an interface) so it fits ModeRuntime.stats()'s Record<string, number>.
+export type SniffStats = {
   readonly packets: number;
   readonly pcapDrops: number;
   readonly truncatedFrames: number;
@@ -43,7 +44,7 @@ export interface SniffStats {
   readonly resetFlows: number;
   readonly resetsSent: number;
   readonly resetsFailed: number;
-}
+};
 
 export class SniffRuntime implements ModeRuntime {
   readonly listeners = [];
