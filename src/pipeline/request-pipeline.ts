@@ -660,6 +660,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     // An unread request body would otherwise be read (and discarded) by node:http to reuse the socket.
     if (!this.requestEnded) headers.push('connection', 'close');
     res.writeHead(a.status, headers);
+    this.bytesOut += a.body.length;
     res.end(a.body);
   }
 
@@ -695,6 +696,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     const body = page.render(this.id, this.clientIp, decision.ruleIds);
     headers.push('content-type', page.contentType, 'content-length', String(body.length), 'cache-control', 'no-store');
     res.writeHead(decision.status > 0 ? decision.status : page.status, headers);
+    this.bytesOut += body.length;
     res.end(body);
   }
 

@@ -63,6 +63,7 @@ describe('upstream failures', () => {
     assert.equal(res.status, 502);
     assert.match(res.body, /refused/);
     assert.equal(await reasonOf('/down'), 'upstream-refused');
+    assert.equal(gw.logs.access().find((l) => l.path === '/down')!.bytesOut, Buffer.byteLength(res.body), 'the 502 body counts as bytes out');
   });
 
   test('upstream never answers → 504 upstream-timeout', async () => {

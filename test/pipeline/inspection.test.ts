@@ -57,6 +57,7 @@ describe('inspection decisions', () => {
     const line = gw.logs.access().find((l) => l.path === '/attack')!;
     assert.equal(line.error, 'blocked');
     assert.deepEqual(line.ruleIds, ['9001']);
+    assert.equal(line.bytesOut, Buffer.byteLength(res.body), 'the block page counts as bytes out');
   });
 
   test('simulation: /attack passes, the match is still recorded', async () => {
