@@ -28,7 +28,7 @@ import { crsCorpus } from '../test/policy/regex/crs-corpus.js';
 import { compileRuleRegex, translatePcre, loadRe2 } from '../src/policy/regex/index.js';
 import { detectSqli } from '../src/policy/operators/libinjection/sqli.js';
 import { detectXss } from '../src/policy/operators/libinjection/xss.js';
-import { ddwafAvailable, ddwafSqliFingerprint, ddwafIsXss } from '../src/policy/operators/libinjection/ddwaf.js';
+import { ddwafAvailable, ddwafSqliFingerprint, ddwafIsXss } from '../test/policy/operators/ddwaf-reference.js';
 
 type Mode = 're2' | 'v8' | 'v8-fallback' | 'v8-linear' | 'bounded' | 'strategy' | 'libinjection';
 const MODES: Mode[] = ['re2', 'v8', 'v8-fallback', 'v8-linear', 'bounded', 'strategy', 'libinjection'];

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createOperator, RecordingTx, ALL_BYTES, ONE_MB } from './operator-harness.js';
 import { detectSqli } from '../../../src/policy/operators/libinjection/sqli.js';
 import { detectXss } from '../../../src/policy/operators/libinjection/xss.js';
-import { ddwafAvailable, ddwafSqliFingerprint, ddwafIsXss } from '../../../src/policy/operators/libinjection/ddwaf.js';
+import { ddwafAvailable, ddwafSqliFingerprint, ddwafIsXss } from './ddwaf-reference.js';
 import { SQLI_KEYWORD_GROUPS } from '../../../src/policy/operators/libinjection/sqli-keywords.js';
 import { crsCorpus } from '../regex/crs-corpus.js';
 

@@ -6,7 +6,7 @@
  * tokens into a fingerprint of at most five token types ("s&sos", "1UE1" …), and reports SQLi when the
  * fingerprint is in its list of known injections and survives a few false-positive checks. This port
  * follows the C library's structure (and the Go port's fixes, e.g. "1.e" numbers); the data table is
- * in sqli-keywords.ts. It is checked against the libinjection bundled in libddwaf by the tests.
+ * in sqli-keywords.ts. It is checked against the libinjection bundled in libddwaf by the tests (test/policy/operators/ddwaf-reference.ts).
  */
 import { SQLI_KEYWORD_GROUPS } from './sqli-keywords.js';
 
