@@ -10,7 +10,8 @@
  * loader from YAML. Decisions are counted: benign traffic that is blocked (a false positive) and
  * attacks that pass are reported next to the speed, so a fast engine that checks nothing shows.
  *
- * Run:  npm run bench -- engine [--seconds S] [--no-write]   (or node --import tsx bench/engine-bench.ts)
+ * Run:  npm run bench -- engine [--seconds S] [--no-write] [--cpu] [--only 1:get,1:form]
+ *       (or node --import tsx bench/engine-bench.ts …)
  * It rewrites the `engine-bench` section of docs/BENCHMARKS.md unless --no-write is given.
  */
 import os from 'node:os';
@@ -116,7 +117,7 @@ const attacks: Sample[] = [
   attack('POST', '/api/v1/orders', '{"note":"<script>alert(1)</script>","id":"1 OR 1=1"}', 'application/json'),
 ];
 
-const CORPORA = [
+export const CORPORA = [
   { name: 'benign GET', samples: benignGets, attack: false },
   { name: '2 KB form POST', samples: formPosts, attack: false },
   { name: 'JSON POST', samples: jsonPosts, attack: false },
@@ -127,7 +128,7 @@ const CORPORA = [
 // Engine set-up through the real loader and the pipeline seam
 // ---------------------------------------------------------------------------------------------
 
-function benchConfig(): GatewayConfig {
+export function benchConfig(): GatewayConfig {
   const group = (name: string, pl: Pl, port: number) => `
       - name: ${name}
         operationMode: active
@@ -155,7 +156,7 @@ sites:
   return r.config;
 }
 
-async function loadEngine(config: GatewayConfig): Promise<{ set: InspectorSet; alerts: () => number }> {
+export async function loadEngine(config: GatewayConfig): Promise<{ set: InspectorSet; alerts: () => number }> {
   let mod: { createInspectorSet(c: GatewayConfig, d: InspectorDeps): InspectorSet };
   try {
     // Resolved at run time: the engine's entry point (src/policy/inspector.ts) is the seam this
@@ -181,7 +182,7 @@ const RESPONSE: ResponseFacts = {
 let txCounter = 0;
 
 /** One full transaction, as the pipeline drives it; returns the decisive decision's kind. */
-function runTransaction(set: InspectorSet, group: string, s: Sample): Decision['kind'] {
+export function runTransaction(set: InspectorSet, group: string, s: Sample): Decision['kind'] {
   const inspector = set.get(group);
   if (!inspector) throw new Error(`no inspector for server group ${group}`);
   const raw: string[] = [];
@@ -211,6 +212,8 @@ interface Row {
   readonly pl: Pl;
   readonly corpus: string;
   readonly tps: number;
+  /** CPU time of this process (user + system) per transaction over the measured loop; descheduling does not inflate it. */
+  readonly cpuUs: number;
   readonly p50us: number;
   readonly p99us: number;
   readonly transactions: number;
@@ -227,6 +230,7 @@ function measure(set: InspectorSet, pl: Pl, corpus: (typeof CORPORA)[number], se
   const lat: number[] = [];
   let allowed = 0;
   let blocked = 0;
+  const cpu0 = process.cpuUsage();
   const start = performance.now();
   const end = start + seconds * 1000;
   let now = start;
@@ -239,12 +243,14 @@ function measure(set: InspectorSet, pl: Pl, corpus: (typeof CORPORA)[number], se
     else blocked++;
   }
   const elapsed = (now - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuUs = (cpu.user + cpu.system) / lat.length;
   lat.sort((a, b) => a - b);
   const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))]! * 1000;
-  return { pl, corpus: corpus.name, tps: lat.length / elapsed, p50us: pct(50), p99us: pct(99), transactions: lat.length, allowed, blocked, attack: corpus.attack };
+  return { pl, corpus: corpus.name, tps: lat.length / elapsed, cpuUs, p50us: pct(50), p99us: pct(99), transactions: lat.length, allowed, blocked, attack: corpus.attack };
 }
 
-function render(rows: readonly Row[], seconds: number, command: string, started: Date, loadBefore: string): string {
+function render(rows: readonly Row[], seconds: number, command: string, started: Date, loadBefore: string, cpu: boolean): string {
   const m = describeMachine();
   const out: string[] = [];
   out.push('## Engine benchmark: the policy engine alone, in process');
@@ -260,32 +266,61 @@ function render(rows: readonly Row[], seconds: number, command: string, started:
   out.push(`- OWASP CRS from Debian's modsecurity-crs, operationMode active; every transaction runs phases 1–5 through the pipeline seam (InspectorSet), response = the origin's ${ORIGIN_PAGE.length}-byte HTML page`);
   out.push(`- ${seconds} s measured per row after a warm-up; latency is per transaction`);
   out.push('');
-  out.push('| PL | corpus | transactions/s | p50 µs | p99 µs | allowed | blocked |');
-  out.push('|---:|---|---:|---:|---:|---:|---:|');
+  if (cpu) {
+    out.push('- CPU µs/tx: process CPU time (user + system, `process.cpuUsage()`) over the measured loop per transaction');
+    out.push('');
+  }
+  out.push(`| PL | corpus | transactions/s |${cpu ? ' CPU µs/tx |' : ''} p50 µs | p99 µs | allowed | blocked |`);
+  out.push(`|---:|---|---:|${cpu ? '---:|' : ''}---:|---:|---:|---:|`);
   for (const r of rows) {
     const note = r.attack ? (r.allowed ? ` (${r.allowed} attacks passed)` : '') : (r.blocked ? ' (false positives)' : '');
-    out.push(`| ${r.pl} | ${r.corpus} | ${r.tps.toFixed(0)} | ${r.p50us.toFixed(0)} | ${r.p99us.toFixed(0)} | ${r.allowed} | ${r.blocked}${note} |`);
+    const cpuCell = cpu ? ` ${r.cpuUs.toFixed(0)} |` : '';
+    out.push(`| ${r.pl} | ${r.corpus} | ${r.tps.toFixed(0)} |${cpuCell} ${r.p50us.toFixed(0)} | ${r.p99us.toFixed(0)} | ${r.allowed} | ${r.blocked}${note} |`);
   }
   out.push('');
   return out.join('\n');
 }
 
+/** Short corpus names for --only. */
+function corpusKey(name: string): string {
+  return name === 'benign GET' ? 'get' : name === '2 KB form POST' ? 'form' : name === 'JSON POST' ? 'json' : 'attacks';
+}
+
+function parseOnly(spec: string): { pl: number | null; corpus: string | null } {
+  const m = /^(1|4|\*):(get|form|json|attacks|\*)$/.exec(spec.trim());
+  if (m === null) throw new Error(`--only: "${spec}" is not PL:CORPUS (PL 1, 4 or *; CORPUS get, form, json, attacks or *)`);
+  return { pl: m[1] === '*' ? null : Number(m[1]), corpus: m[2] === '*' ? null : m[2]! };
+}
+
 export async function main(argv: string[]): Promise<void> {
   let seconds = 3;
   let write = true;
+  let cpu = false;
+  let only: Array<{ pl: number | null; corpus: string | null }> | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--seconds') {
       seconds = Number(argv[++i]);
       if (!(seconds > 0)) throw new Error('--seconds must be a positive number');
     } else if (a === '--no-write') write = false;
-    else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: npm run bench -- engine [--seconds S (default 3)] [--no-write]\n');
+    else if (a === '--cpu') cpu = true;
+    else if (a === '--only') {
+      const spec = argv[++i];
+      if (spec === undefined) throw new Error('--only needs a value, e.g. 1:get or 1:get,4:form');
+      only = spec.split(',').map(parseOnly);
+    } else if (a === '--help' || a === '-h') {
+      process.stdout.write(
+        'usage: npm run bench -- engine [--seconds S (default 3)] [--no-write] [--cpu] [--only PL:CORPUS[,…]]\n' +
+          '  --cpu   also report process CPU µs per transaction (robust on a shared machine)\n' +
+          '  --only  rows to run, e.g. 1:get,1:form,4:json,1:attacks, 1:* or *:get (implies --no-write)\n',
+      );
       return;
     } else throw new Error(`unknown argument ${a}`);
   }
   const started = new Date();
   const loadBefore = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  // A partial table must not replace the full one in docs/BENCHMARKS.md.
+  if (only !== null) write = false;
   const command = `npm run bench -- engine${argv.length ? ' ' + argv.join(' ') : ''}`;
   const t0 = performance.now();
   const { set, alerts } = await loadEngine(benchConfig());
@@ -294,8 +329,10 @@ export async function main(argv: string[]): Promise<void> {
   try {
     for (const pl of [1, 4] as const) {
       for (const c of CORPORA) {
+        if (only !== null && !only.some((o) => (o.pl === null || o.pl === pl) && (o.corpus === null || corpusKey(c.name) === o.corpus))) continue;
         const r = measure(set, pl, c, seconds);
-        process.stderr.write(`[engine-bench] PL${pl} ${c.name}: ${r.tps.toFixed(0)} tx/s, p50 ${r.p50us.toFixed(0)} µs, p99 ${r.p99us.toFixed(0)} µs, allowed ${r.allowed}, blocked ${r.blocked}\n`);
+        const cpuText = cpu ? `, ${r.cpuUs.toFixed(0)} CPU µs/tx` : '';
+        process.stderr.write(`[engine-bench] PL${pl} ${c.name}: ${r.tps.toFixed(0)} tx/s${cpuText}, p50 ${r.p50us.toFixed(0)} µs, p99 ${r.p99us.toFixed(0)} µs, allowed ${r.allowed}, blocked ${r.blocked}\n`);
         rows.push(r);
       }
     }
@@ -303,7 +340,7 @@ export async function main(argv: string[]): Promise<void> {
     set.close();
   }
   process.stderr.write(`[engine-bench] ${alerts()} alerts emitted\n`);
-  const report = render(rows, seconds, command, started, loadBefore);
+  const report = render(rows, seconds, command, started, loadBefore, cpu);
   process.stdout.write(report + '\n');
   if (write) writeSection(join(REPO_ROOT, 'docs/BENCHMARKS.md'), 'engine-bench', report);
 }
