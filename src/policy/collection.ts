@@ -17,10 +17,12 @@ export interface VarEntry {
   bytesOf: string | null;
   /** [this], for MapCollection.byKey (TX:name is read by most CRS rules; no array per read). */
   alone: readonly VarEntry[] | null;
+  /** The policy's no-match record for `value` (no-match-memo.ts), looked up on first use. */
+  memo: Uint32Array | null;
 }
 
 export function entry(key: string, value: string): VarEntry {
-  return { key, value, cache: null, bytes: null, bytesOf: null, alone: null };
+  return { key, value, cache: null, bytes: null, bytesOf: null, alone: null, memo: null };
 }
 
 /** Read access shared by every collection kind. */

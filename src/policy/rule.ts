@@ -87,6 +87,8 @@ export interface CompiledOperator {
   readonly param: string;
   readonly negated: boolean;
   readonly op: Operator;
+  /** False when the parameter holds macros (expanded per transaction). */
+  readonly constantParam: boolean;
 }
 
 /** A run-time action (setvar, ctl, skip …). */

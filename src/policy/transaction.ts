@@ -477,6 +477,7 @@ export class Transaction implements OperatorTx {
     }
     let out: MatchedValue[] | null = null;
     this.capturing = rule.capture;
+    const slot = this.policy.noMatchMemo.slotOf(rule);
     const targets = rule.targets;
     for (let ti = 0; ti < targets.length; ti++) {
       const target = targets[ti]!;
@@ -494,7 +495,7 @@ export class Transaction implements OperatorTx {
       if (spec.kind === 'scalar') {
         const e = spec.scalar!(this);
         if (e === null) continue;
-        out = this.evalEntry(rule, spec, e, true, out);
+        out = this.evalEntry(rule, spec, e, true, out, slot);
         continue;
       }
       const coll = spec.selectorIsPath && target.path !== null && target.path.includes('@') ? this.xmlAttributes : spec.collection!(this);
@@ -517,19 +518,30 @@ export class Transaction implements OperatorTx {
         const e = list[i]!;
         if (keyRe !== null && !keyRe.test(e.key)) continue;
         if (excluding && isExcluded(e.key, target.exclusions, runtimeEx)) continue;
-        out = this.evalEntry(rule, spec, e, bare, out);
+        out = this.evalEntry(rule, spec, e, bare, out, slot);
       }
     }
     this.capturing = false;
     return out;
   }
 
-  /** `bare`: the matched variable's name is the variable alone (scalars, XML), else "NAME:key". */
-  private evalEntry(rule: Rule, spec: VariableSpec, e: VarEntry, bare: boolean, out: MatchedValue[] | null): MatchedValue[] | null {
+  /**
+   * `bare`: the matched variable's name is the variable alone (scalars, XML), else "NAME:key".
+   * `slot`: the link's bit in the policy's no-match memo (no-match-memo.ts), -1 when not remembered.
+   */
+  private evalEntry(rule: Rule, spec: VariableSpec, e: VarEntry, bare: boolean, out: MatchedValue[] | null, slot: number): MatchedValue[] | null {
     // A value without the bytes the operator needs (through the transformations) cannot match: skip it
     // before transforming it (value-filter.ts).
     const filter = rule.valueFilter;
     if (filter !== null && !meetsByteSets(entryBytes(e), filter)) return out;
+    // A value this link is known not to match (an earlier request had the same value): skip it too.
+    let record: Uint32Array | null = null;
+    let bit = 0;
+    if (slot >= 0 && spec.cacheable) {
+      record = e.memo ??= this.policy.noMatchMemo.record(e.value);
+      bit = 1 << (slot & 31);
+      if ((record[slot >>> 5]! & bit) !== 0) return out;
+    }
     if (rule.multiMatch && rule.transforms.length > 0) {
       let v = e.value;
       const seen: string[] = [v];
@@ -538,18 +550,23 @@ export class Transaction implements OperatorTx {
         if (nv !== v) seen.push(nv);
         v = nv;
       }
+      let matched = false;
       for (const s of seen) {
         if (this.evalOperator(rule, s)) {
+          matched = true;
           out ??= [];
           this.recordMatch(rule, out, bare ? spec.name : `${spec.name}:${e.key}`, s);
         }
       }
+      if (!matched && record !== null) record[slot >>> 5]! |= bit;
       return out;
     }
     const value = this.transform(rule, e, spec.cacheable);
     if (this.evalOperator(rule, value)) {
       out ??= [];
       this.recordMatch(rule, out, bare ? spec.name : `${spec.name}:${e.key}`, value);
+    } else if (record !== null) {
+      record[slot >>> 5]! |= bit;
     }
     return out;
   }

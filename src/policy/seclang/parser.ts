@@ -22,6 +22,7 @@ import {
   type RuleSourceText,
 } from './rule-parser.js';
 import { cloneSettings, defaultSettings, type EngineSettings } from './settings.js';
+import { NoMatchMemo } from '../no-match-memo.js';
 
 export interface CompiledPolicy {
   readonly settings: Readonly<EngineSettings>;
@@ -30,6 +31,8 @@ export interface CompiledPolicy {
   /** Per phase: skipAfter target (marker name or rule id) → index of that rule in the phase list. */
   readonly skipTargets: readonly ReadonlyMap<string, number>[];
   readonly ruleCount: number;
+  /** "No match" answers of pure rule links per raw value, shared by this policy's transactions. */
+  readonly noMatchMemo: NoMatchMemo;
 }
 
 const MAX_INCLUDE_DEPTH = 32;
@@ -209,6 +212,7 @@ export class PolicyBuilder {
       phases: Object.freeze(phases.map((p) => Object.freeze(p))),
       skipTargets: Object.freeze(skipTargets),
       ruleCount: this.rules.filter((r) => r.marker === null).length,
+      noMatchMemo: new NoMatchMemo(this.rules),
     });
   }
 }

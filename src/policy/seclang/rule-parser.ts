@@ -150,7 +150,7 @@ export function parseOperator(text: string, load: LoadContext): CompiledOperator
   } catch (err) {
     throw new Error(`@${name}: ${(err as Error).message}`);
   }
-  return { name: spec.name, param, negated, op };
+  return { name: spec.name, param, negated, op, constantParam: macro.constant !== null };
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -1,0 +1,78 @@
+/**
+ * Remembered "no match" answers, per raw value, for the rule links of one compiled policy.
+ *
+ * A rule link whose operator is pure (its answer depends only on the value it is given: a constant
+ * parameter, no macro, no lookup outside the value) and whose transformations are pure functions gives
+ * the same answer every time it sees the same raw value. Request data repeats across requests — the
+ * browser's User-Agent, Accept*, cookie values, common argument values — so the engine remembers, per
+ * distinct raw value, the links that did not match it, and skips those (rule, value) pairs on later
+ * requests without transforming the value or calling the operator.
+ *
+ * Exact: only "no match" is remembered, and a value that does not match has no effect in ModSecurity's
+ * model (no capture, no MATCHED_VAR, no actions) — the same argument as the value filter
+ * (value-filter.ts). A match is always evaluated again, so captures and actions happen as before.
+ *
+ * Bounded: values longer than MAX_MEMO_VALUE are not remembered, at most MAX_MEMO_VALUES values are kept
+ * (the memo is cleared when full), so it retains at most a few MB per policy. Each value's record is a
+ * bitset with one bit per pure link (slot), assigned when the policy is built.
+ */
+import type { Rule } from './rule.js';
+
+/** Longer values are neither looked up nor remembered (they rarely repeat, and must not be pinned). */
+export const MAX_MEMO_VALUE = 1024;
+const MAX_MEMO_VALUES = 4096;
+
+/** The record of values that are not remembered: reads give 0 (unknown), writes are ignored. */
+export const UNREMEMBERED: Uint32Array = new Uint32Array(0);
+
+/** Operators whose answer is a function of the value alone when their parameter is constant. */
+const PURE_OPERATORS: ReadonlySet<string> = new Set([
+  'rx', 'pm', 'pmFromFile', 'streq', 'contains', 'containsWord', 'beginsWith', 'endsWith', 'within', 'strmatch',
+  'eq', 'ge', 'gt', 'le', 'lt', 'ipMatch', 'ipMatchFromFile', 'detectSQLi', 'detectXSS', 'validateByteRange',
+  'validateUrlEncoding', 'validateUtf8Encoding', 'unconditionalMatch', 'noMatch', 'verifyCC', 'verifySSN', 'verifyCPF',
+]);
+
+/** True when a link's answer for a raw value never changes (operator pure, parameter constant). */
+export function isPureLink(rule: Rule): boolean {
+  const op = rule.operator;
+  return op !== null && op.constantParam && PURE_OPERATORS.has(op.name);
+}
+
+export class NoMatchMemo {
+  private readonly slots = new Map<Rule, number>();
+  private words = 0;
+  private readonly records = new Map<string, Uint32Array>();
+
+  /** Assigns slots to every pure link of `rules` (chain starters; their chain links too). */
+  constructor(rules: Iterable<Rule>) {
+    let n = 0;
+    for (const starter of rules) {
+      for (let link: Rule | null = starter; link !== null; link = link.chain) {
+        if (!this.slots.has(link) && isPureLink(link)) this.slots.set(link, n++);
+      }
+    }
+    this.words = (n + 31) >>> 5;
+  }
+
+  /** The link's slot, or -1 when its answers are not remembered. */
+  slotOf(link: Rule): number {
+    return this.slots.get(link) ?? -1;
+  }
+
+  /** The value's record (UNREMEMBERED for long values). Callers keep it on the VarEntry. */
+  record(value: string): Uint32Array {
+    if (value.length > MAX_MEMO_VALUE || this.words === 0) return UNREMEMBERED;
+    let r = this.records.get(value);
+    if (r === undefined) {
+      if (this.records.size >= MAX_MEMO_VALUES) this.records.clear();
+      r = new Uint32Array(this.words);
+      this.records.set(value, r);
+    }
+    return r;
+  }
+
+  /** Number of remembered values (tests). */
+  get size(): number {
+    return this.records.size;
+  }
+}

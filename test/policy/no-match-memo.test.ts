@@ -1,0 +1,97 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileSecLang, type CompiledPolicy } from '../../src/policy/seclang/parser.js';
+import { Transaction } from '../../src/policy/transaction.js';
+import { CollectionStore } from '../../src/policy/collection-store.js';
+import { MAX_MEMO_VALUE } from '../../src/policy/no-match-memo.js';
+import type { Rule } from '../../src/policy/rule.js';
+
+const BASE = 'SecRuleEngine On\nSecRequestBodyAccess On\n';
+const store = new CollectionStore();
+let n = 0;
+
+function request(policy: CompiledPolicy, uri: string, headers: [string, string][] = [['Host', 'example.com']]) {
+  const tx = new Transaction(policy, { id: `tx-${++n}`, clientIp: '192.0.2.7', clientPort: 5555, serverIp: '198.51.100.1', serverPort: 80, store });
+  tx.processRequestHeaders({ method: 'GET', uri, protocol: 'HTTP/1.1', headers });
+  tx.processLogging();
+  return { ids: tx.matches.map((m) => m.ruleId), tx };
+}
+
+/** Counts the operator calls of the rule with this id (the operator object is the rule's own). */
+function countCalls(policy: CompiledPolicy, id: number): { calls: number } {
+  const rule = policy.phases.flat().find((r: Rule) => r.id === id)!;
+  const op = rule.operator!.op as { evaluate: (otx: unknown, v: string) => boolean };
+  const counter = { calls: 0 };
+  const inner = op.evaluate;
+  op.evaluate = (otx, v) => {
+    counter.calls++;
+    return inner(otx, v);
+  };
+  return counter;
+}
+
+test('no-match memo: a pure link is not evaluated again on a value it did not match; matches are', () => {
+  const policy = compileSecLang(BASE + 'SecRule ARGS "@rx ^evil" "id:1,phase:1,pass,capture,t:none,t:lowercase,setvar:tx.seen=%{tx.0}"', 'memo.conf');
+  const c = countCalls(policy, 1);
+  assert.deepEqual(request(policy, '/?a=hello').ids, []);
+  assert.equal(c.calls, 1);
+  // Same value again, in another transaction and another argument: remembered, not evaluated.
+  assert.deepEqual(request(policy, '/?b=hello').ids, []);
+  assert.equal(c.calls, 1);
+  // A matching value is evaluated every time, with its capture and actions.
+  for (let i = 0; i < 2; i++) {
+    const { ids, tx } = request(policy, '/?a=hello&b=EVIL1');
+    assert.deepEqual(ids, [1]);
+    assert.equal(tx.txVars.get('seen'), 'evil');
+    assert.equal(tx.matches[0]!.matched[0]!.name, 'ARGS:b');
+  }
+  assert.equal(c.calls, 3);
+  assert.ok(policy.noMatchMemo.size >= 1);
+});
+
+test('no-match memo: an operator with a macro parameter is evaluated on every request', () => {
+  const policy = compileSecLang(
+    BASE + ['SecRule REQUEST_HEADERS:X-Want "@rx ." "id:1,phase:1,pass,nolog,capture,setvar:tx.want=%{tx.0}"', 'SecRule ARGS:a "@streq %{tx.want}" "id:2,phase:1,pass"'].join('\n'),
+    'memo.conf',
+  );
+  const c = countCalls(policy, 2);
+  assert.deepEqual(request(policy, '/?a=y', [['X-Want', 'x']]).ids, [1]);
+  // The same value now matches: the answer depends on TX, so it must not have been remembered.
+  assert.deepEqual(request(policy, '/?a=y', [['X-Want', 'y']]).ids, [1, 2]);
+  assert.equal(c.calls, 2);
+});
+
+test('no-match memo: negated operators, multiMatch and chains keep their answers', () => {
+  const policy = compileSecLang(
+    BASE +
+      [
+        'SecRule ARGS:n "!@rx ^[a-z]+$" "id:1,phase:1,pass"',
+        'SecRule ARGS:m "@rx \'" "id:2,phase:1,pass,multiMatch,t:none,t:urlDecodeUni"',
+        'SecRule ARGS:c "@rx ^go" "id:3,phase:1,pass,chain"',
+        '  SecRule ARGS:d "@rx ^on$" ""',
+      ].join('\n'),
+    'memo.conf',
+  );
+  const expect = (uri: string, ids: number[]) => {
+    // Twice: the second run answers from the memo where it can.
+    assert.deepEqual(request(policy, uri).ids, ids, uri);
+    assert.deepEqual(request(policy, uri).ids, ids, uri);
+  };
+  expect('/?n=abc', []);
+  expect('/?n=ab1', [1]);
+  expect('/?m=%2527', [2]);
+  expect('/?m=x', []);
+  expect('/?c=go&d=off', []);
+  expect('/?c=go&d=on', [3]);
+  expect('/?c=no&d=on', []);
+});
+
+test('no-match memo: long values are not remembered', () => {
+  const policy = compileSecLang(BASE + 'SecRule ARGS "@rx ^evil" "id:1,phase:1,pass"', 'memo.conf');
+  const c = countCalls(policy, 1);
+  const long = 'a'.repeat(MAX_MEMO_VALUE + 1);
+  request(policy, `/?a=${long}`);
+  request(policy, `/?a=${long}`);
+  assert.equal(c.calls, 2);
+  assert.equal(policy.noMatchMemo.size, 0);
+});
