@@ -117,6 +117,36 @@ const attacks: Sample[] = [
   attack('POST', '/api/v1/orders', '{"note":"<script>alert(1)</script>","id":"1 OR 1=1"}', 'application/json'),
 ];
 
+/**
+ * --fresh: the sample as another user would send it — a unique session cookie and a unique first
+ * argument value (query string, form field or JSON id; attacks keep their payload) — so remembered
+ * per-value answers cannot serve those values. Everything else (User-Agent, Accept*, the other arguments) repeats, as it does across
+ * the requests of real browsers.
+ */
+export function freshen(s: Sample, n: number, args = true): Sample {
+  const tag = n.toString(36);
+  const headers = s.headers.map(([k, v]): [string, string] =>
+    k === 'Cookie' ? [k, v.replace(/sessionid=[0-9a-f]+/, `sessionid=${n.toString(16).padStart(32, '0')}`)] : [k, v],
+  );
+  // Attack payloads stay as they are (a suffix could turn one into a near miss): only the cookie changes.
+  if (!args) return { method: s.method, target: s.target, headers, body: s.body };
+  let target = s.target;
+  const q = target.indexOf('?');
+  if (q >= 0) {
+    const amp = target.indexOf('&', q);
+    target = amp < 0 ? target + tag : target.slice(0, amp) + tag + target.slice(amp);
+  }
+  let body = s.body;
+  if (body.length > 0) {
+    const text = body.toString('latin1');
+    const json = text.replace(/"id":(\d+)/, (_m, d: string) => `"id":${d}${n}`);
+    const amp = text.indexOf('&');
+    const fresh = json !== text ? json : amp > 0 ? text.slice(0, amp) + tag + text.slice(amp) : text;
+    body = Buffer.from(fresh, 'latin1');
+  }
+  return { method: s.method, target, headers, body };
+}
+
 export const CORPORA = [
   { name: 'benign GET', samples: benignGets, attack: false },
   { name: '2 KB form POST', samples: formPosts, attack: false },
@@ -180,6 +210,7 @@ const RESPONSE: ResponseFacts = {
 };
 
 let txCounter = 0;
+let freshCounter = 0;
 
 /** One full transaction, as the pipeline drives it; returns the decisive decision's kind. */
 export function runTransaction(set: InspectorSet, group: string, s: Sample): Decision['kind'] {
@@ -222,11 +253,15 @@ interface Row {
   readonly attack: boolean;
 }
 
-function measure(set: InspectorSet, pl: Pl, corpus: (typeof CORPORA)[number], seconds: number): Row {
+function measure(set: InspectorSet, pl: Pl, corpus: (typeof CORPORA)[number], seconds: number, fresh: boolean): Row {
   const group = `pl${pl}`;
+  const sample = (i: number): Sample => {
+    const s = corpus.samples[i % corpus.samples.length]!;
+    return fresh ? freshen(s, ++freshCounter, !corpus.attack) : s;
+  };
   // Warm-up: JIT, regex caches; a tenth of the measured time, at least 200 transactions.
   const warmEnd = performance.now() + Math.max(200, seconds * 100);
-  for (let i = 0; performance.now() < warmEnd || i < 200; i++) runTransaction(set, group, corpus.samples[i % corpus.samples.length]!);
+  for (let i = 0; performance.now() < warmEnd || i < 200; i++) runTransaction(set, group, sample(i));
   const lat: number[] = [];
   let allowed = 0;
   let blocked = 0;
@@ -235,8 +270,9 @@ function measure(set: InspectorSet, pl: Pl, corpus: (typeof CORPORA)[number], se
   const end = start + seconds * 1000;
   let now = start;
   for (let i = 0; now < end; i++) {
-    const t0 = now;
-    const kind = runTransaction(set, group, corpus.samples[i % corpus.samples.length]!);
+    const s = sample(i);
+    const t0 = fresh ? performance.now() : now;
+    const kind = runTransaction(set, group, s);
     now = performance.now();
     lat.push(now - t0);
     if (kind === 'allow') allowed++;
@@ -250,7 +286,7 @@ function measure(set: InspectorSet, pl: Pl, corpus: (typeof CORPORA)[number], se
   return { pl, corpus: corpus.name, tps: lat.length / elapsed, cpuUs, p50us: pct(50), p99us: pct(99), transactions: lat.length, allowed, blocked, attack: corpus.attack };
 }
 
-function render(rows: readonly Row[], seconds: number, command: string, started: Date, loadBefore: string, cpu: boolean): string {
+function render(rows: readonly Row[], seconds: number, command: string, started: Date, loadBefore: string, cpu: boolean, fresh: boolean): string {
   const m = describeMachine();
   const out: string[] = [];
   out.push('## Engine benchmark: the policy engine alone, in process');
@@ -265,6 +301,7 @@ function render(rows: readonly Row[], seconds: number, command: string, started:
   out.push(`- load average before the run: ${loadBefore}; after: ${m.loadAvg}`);
   out.push(`- OWASP CRS from Debian's modsecurity-crs, operationMode active; every transaction runs phases 1–5 through the pipeline seam (InspectorSet), response = the origin's ${ORIGIN_PAGE.length}-byte HTML page`);
   out.push(`- ${seconds} s measured per row after a warm-up; latency is per transaction`);
+  if (fresh) out.push('- `--fresh`: every transaction has a unique session cookie and a unique first argument value');
   out.push('');
   if (cpu) {
     out.push('- CPU µs/tx: process CPU time (user + system, `process.cpuUsage()`) over the measured loop per transaction');
@@ -296,6 +333,7 @@ export async function main(argv: string[]): Promise<void> {
   let seconds = 3;
   let write = true;
   let cpu = false;
+  let fresh = false;
   let only: Array<{ pl: number | null; corpus: string | null }> | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -304,13 +342,15 @@ export async function main(argv: string[]): Promise<void> {
       if (!(seconds > 0)) throw new Error('--seconds must be a positive number');
     } else if (a === '--no-write') write = false;
     else if (a === '--cpu') cpu = true;
+    else if (a === '--fresh') fresh = true;
     else if (a === '--only') {
       const spec = argv[++i];
       if (spec === undefined) throw new Error('--only needs a value, e.g. 1:get or 1:get,4:form');
       only = spec.split(',').map(parseOnly);
     } else if (a === '--help' || a === '-h') {
       process.stdout.write(
-        'usage: npm run bench -- engine [--seconds S (default 3)] [--no-write] [--cpu] [--only PL:CORPUS[,…]]\n' +
+        'usage: npm run bench -- engine [--seconds S (default 3)] [--no-write] [--cpu] [--fresh] [--only PL:CORPUS[,…]]\n' +
+          '  --fresh unique session cookie and first argument value per transaction (nothing to remember across requests)\n' +
           '  --cpu   also report process CPU µs per transaction (robust on a shared machine)\n' +
           '  --only  rows to run, e.g. 1:get,1:form,4:json,1:attacks, 1:* or *:get (implies --no-write)\n',
       );
@@ -330,7 +370,7 @@ export async function main(argv: string[]): Promise<void> {
     for (const pl of [1, 4] as const) {
       for (const c of CORPORA) {
         if (only !== null && !only.some((o) => (o.pl === null || o.pl === pl) && (o.corpus === null || corpusKey(c.name) === o.corpus))) continue;
-        const r = measure(set, pl, c, seconds);
+        const r = measure(set, pl, c, seconds, fresh);
         const cpuText = cpu ? `, ${r.cpuUs.toFixed(0)} CPU µs/tx` : '';
         process.stderr.write(`[engine-bench] PL${pl} ${c.name}: ${r.tps.toFixed(0)} tx/s${cpuText}, p50 ${r.p50us.toFixed(0)} µs, p99 ${r.p99us.toFixed(0)} µs, allowed ${r.allowed}, blocked ${r.blocked}\n`);
         rows.push(r);
@@ -340,7 +380,7 @@ export async function main(argv: string[]): Promise<void> {
     set.close();
   }
   process.stderr.write(`[engine-bench] ${alerts()} alerts emitted\n`);
-  const report = render(rows, seconds, command, started, loadBefore, cpu);
+  const report = render(rows, seconds, command, started, loadBefore, cpu, fresh);
   process.stdout.write(report + '\n');
   if (write) writeSection(join(REPO_ROOT, 'docs/BENCHMARKS.md'), 'engine-bench', report);
 }
