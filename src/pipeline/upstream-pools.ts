@@ -1,13 +1,15 @@
 /**
- * One undici keep-alive Pool per upstream origin, created when the runtime is built (never per request).
- * Two rules pointing at the same server with the same TLS settings share a pool. Each pool has a bounded
- * number of connections, so a burst of clients queues at the gateway instead of opening unbounded
- * sockets toward the server.
+ * One keep-alive connection pool (Http1Pool) per upstream origin, created when the runtime is built (never
+ * per request). Two rules pointing at the same server with the same TLS settings share a pool. Each pool
+ * has a bounded number of connections, so a burst of clients queues at the gateway instead of opening
+ * unbounded sockets toward the server. Connections are opened by undici's connector (TCP, TLS, SNI,
+ * certificate checks, connect timeout); undici's Pool is no longer in the data path (docs/RATIONALE.md).
  */
 import { isIP, type Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { buildConnector, Pool } from 'undici';
+import { buildConnector, type Dispatcher } from 'undici';
 import type { Timeouts } from '../config/types.js';
+import { Http1Pool, type Http1HandlerLike, type Http1RequestLike } from './http1/upstream-client.js';
 
 /** Upper bound of keep-alive connections per origin (queueing beyond). */
 export const MAX_CONNECTIONS_PER_ORIGIN = 256;
@@ -24,16 +26,31 @@ export interface UpstreamTarget {
   readonly serverName: string | null;
 }
 
+/**
+ * What the pipeline needs from an upstream pool: Http1Pool, and (still, structurally) undici's Pool.
+ * `dispatch` takes undici-shaped options and handler (the pipeline's Exchange is declared against
+ * `Dispatcher.DispatchHandler`); Http1Pool hands the handler rawHeaders as latin1 strings.
+ */
+export interface UpstreamDispatcher {
+  dispatch(opts: Http1RequestLike | Dispatcher.DispatchOptions, handler: Http1HandlerLike): boolean;
+  /** Graceful: in-flight and waiting requests finish, then the sockets close. */
+  close(): Promise<void>;
+  /** Forceful: everything still running fails now. */
+  destroy(): Promise<void>;
+  readonly stats: { readonly running: number; readonly pending: number; readonly queued: number };
+  /** close() or destroy() was called. */
+  readonly closed: boolean;
+}
+
 export interface Upstream {
   readonly key: string;
   /** "ip:port" / "host:port", for the access log. */
   readonly label: string;
-  readonly pool: Pool;
+  readonly pool: UpstreamDispatcher;
   readonly target: UpstreamTarget;
   /**
-   * Passed as `servername` with every dispatch. undici otherwise derives a request's TLS server name from
-   * its Host header, which here is the *client's* Host: the server's identity would be checked against a
-   * name the client chose, and every change of Host would tear down the pooled connection.
+   * Passed as `servername` with every dispatch (undici's Pool derived a request's TLS name from its Host
+   * header, the *client's* Host). The connectors below ignore it and always use the configured name.
    */
   readonly dispatchServerName: string | undefined;
   /** Options for a raw net/tls connection to the same origin (WebSocket and other upgrades). */
@@ -77,16 +94,14 @@ export class UpstreamPools {
     const connect: buildConnector.connector = (options, callback) => {
       baseConnector({ ...options, servername: servername as string }, callback);
     };
-    const pool = new Pool(`${target.encrypt ? 'https' : 'http'}://${hostForUrl(target.host)}:${target.port}`, {
+    const pool = new Http1Pool(`${target.encrypt ? 'https' : 'http'}://${hostForUrl(target.host)}:${target.port}`, {
       connections: MAX_CONNECTIONS_PER_ORIGIN,
-      pipelining: 1,
       // Shorter than the usual server-side keep-alive (node: 5 s) so we rarely reuse a socket the server
       // is closing at the same moment.
       keepAliveTimeout: 4_000,
       keepAliveMaxTimeout: 60_000,
       headersTimeout: this.timeouts.upstreamHeadersMs,
       bodyTimeout: this.timeouts.idleMs,
-      strictContentLength: true,
       connect,
     });
     const upstream: Upstream = {

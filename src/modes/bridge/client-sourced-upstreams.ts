@@ -1,15 +1,16 @@
 /**
  * Upstreams whose connections come FROM the client's own address (bridge mode, `transparency:
- * client-ip`). A pooled connection keeps its source address, so there is one undici Pool per (client
+ * client-ip`). A pooled connection keeps its source address, so there is one Http1Pool per (client
  * address, protected endpoint, upstream TLS name). Pools are created on a client's first request and
  * closed once idle: the table is bounded (least recently used idle pools go first) and swept on a timer,
  * so a scan from many addresses cannot grow it without end.
  */
 import { Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import { Pool, type buildConnector } from 'undici';
+import type { buildConnector } from 'undici';
 import type { Timeouts } from '../../config/types.js';
-import type { Upstream, UpstreamTarget } from '../../pipeline/upstream-pools.js';
+import { Http1Pool } from '../../pipeline/http1/upstream-client.js';
+import type { Upstream, UpstreamDispatcher, UpstreamTarget } from '../../pipeline/upstream-pools.js';
 import { openTransparentConnection, transparentConnector } from '../../platform/transparent-socket.js';
 
 /** Pools per (client, endpoint, name) kept at most; beyond, idle ones are closed first. */
@@ -89,19 +90,17 @@ export class ClientSourcedUpstreams<R> {
       timeoutMs: this.options.timeouts.connectMs,
       tls: tlsOptions,
     });
-    // The TLS name is the one this pool was made for, never one undici derives from the client's Host.
+    // The TLS name is the one this pool was made for, never one derived from the client's Host.
     const connect: buildConnector.connector = (opts, callback) => {
       base({ ...opts, servername: servername as string }, callback);
     };
     const origin = `${target.encrypt ? 'https' : 'http'}://${hostForUrl(target.host)}:${target.port}`;
-    const pool = new Pool(origin, {
+    const pool = new Http1Pool(origin, {
       connections: MAX_CONNECTIONS_PER_CLIENT,
-      pipelining: 1,
       keepAliveTimeout: 4_000,
       keepAliveMaxTimeout: 60_000,
       headersTimeout: this.options.timeouts.upstreamHeadersMs,
       bodyTimeout: this.options.timeouts.idleMs,
-      strictContentLength: true,
       connect,
     });
     const socketOptions = { host: target.host, port: target.port, ...tlsOptions, ...(servername ? { servername } : {}) };
@@ -129,7 +128,7 @@ export class ClientSourcedUpstreams<R> {
     };
   }
 
-  private static busy(pool: Pool): boolean {
+  private static busy(pool: UpstreamDispatcher): boolean {
     const s = pool.stats;
     return s.running > 0 || s.pending > 0 || s.queued > 0;
   }

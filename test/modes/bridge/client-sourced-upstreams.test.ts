@@ -10,7 +10,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import type { Timeouts } from '../../../src/config/types.js';
 import { ClientSourcedUpstreams } from '../../../src/modes/bridge/client-sourced-upstreams.js';
-import type { Upstream, UpstreamTarget } from '../../../src/pipeline/upstream-pools.js';
+import type { Upstream, UpstreamDispatcher, UpstreamTarget } from '../../../src/pipeline/upstream-pools.js';
 import { createTestPki } from '../../helpers/certs.js';
 
 const root = process.getuid?.() === 0;
@@ -44,10 +44,18 @@ describe('client-sourced upstream pools', { skip }, () => {
     await new Promise((resolve) => origin.close(resolve));
   });
 
-  const get = async (upstream: Upstream, path = '/'): Promise<{ peer: string }> => {
-    const r = await upstream.pool.request({ path, method: 'GET' });
-    return (await r.body.json()) as { peer: string };
-  };
+  /** One GET through the pool's dispatch; resolves with the response body. */
+  const request = (pool: UpstreamDispatcher, path: string): Promise<string> => new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    pool.dispatch({ path, method: 'GET', headers: [], body: null }, {
+      onHeaders: () => true,
+      onData: (chunk: Buffer) => chunks.push(chunk) > 0,
+      onComplete: () => resolve(Buffer.concat(chunks).toString('utf8')),
+      onError: reject,
+    });
+  });
+  const get = async (upstream: Upstream, path = '/'): Promise<{ peer: string }> =>
+    JSON.parse(await request(upstream.pool, path)) as { peer: string };
 
   it('connections come from the client address, one pool per key', async () => {
     const pools = new ClientSourcedUpstreams<Upstream>({ timeouts, mark: 0 });
@@ -88,7 +96,7 @@ describe('client-sourced upstream pools', { skip }, () => {
       const idle = pools.get('idle', '127.0.0.7', target, (u) => u);
       const busy = pools.get('busy', '127.0.0.8', target, (u) => u);
       await get(idle);
-      const pending = busy.pool.request({ path: '/hang', method: 'GET' }).catch(() => undefined);
+      const pending = request(busy.pool, '/hang').catch(() => undefined);
       for (let i = 0; i < 50 && hanging.size === 0; i++) await new Promise((r) => setTimeout(r, 20));
       assert.equal(hanging.size, 1, 'the hanging request reached the origin');
       assert.equal(pools.sweep(Date.now()), 0, 'nothing is old enough yet');
