@@ -5,6 +5,8 @@
  * values, so their entries are never cached (see VariableSpec.cacheable).
  */
 
+import { presentBytes } from './regex/required-bytes.js';
+
 export interface VarEntry {
   /** Key within its collection ('' for scalar variables). */
   readonly key: string;
@@ -31,6 +33,55 @@ export interface CollectionView {
   all(): readonly VarEntry[];
   /** Entries whose key equals `lowerKey` case-insensitively. */
   byKey(lowerKey: string): readonly VarEntry[];
+  /** Changes whenever an entry is added or removed; absent for collections whose values change (TX …). */
+  readonly version?: number;
+  /** What all() holds, summarised for skipping whole targets (see EntrySummary); kept by the engine. */
+  summary?: EntrySummary | null;
+}
+
+/**
+ * All entries of a collection at once, for one version of it: lets the engine skip a whole target for
+ * a rule link with one check instead of one per entry (transaction.ts). Values of collections that have
+ * a version never change, so a summary stays true until the version changes.
+ */
+export interface EntrySummary {
+  version: number;
+  /** Union of the entries' byte bitmaps: no entry holds a byte outside it (rule value filters). */
+  readonly bytes: Uint32Array;
+  /**
+   * AND of the entries' no-match records (no-match-memo.ts) when the summary was made: a bit set means
+   * no entry can match that link. Bits learnt later are not added (the summary only under-claims).
+   */
+  known: Uint32Array;
+}
+
+/** The entry's byte bitmap, recomputed only when its value changed. */
+export function entryBytes(e: VarEntry): Uint32Array {
+  const v = e.value;
+  if (e.bytesOf !== v || e.bytes === null) {
+    e.bytes = presentBytes(v, e.bytes ?? new Uint32Array(8));
+    e.bytesOf = v;
+  }
+  return e.bytes;
+}
+
+/** Summarises `list` (see EntrySummary); `record` gives a value's no-match record. */
+export function summarizeEntries(list: readonly VarEntry[], version: number, record: (value: string) => Uint32Array, reuse: EntrySummary | null): EntrySummary {
+  const bytes = reuse?.bytes.fill(0) ?? new Uint32Array(8);
+  let known: Uint32Array | null = null;
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i]!;
+    const b = entryBytes(e);
+    for (let w = 0; w < 8; w++) bytes[w]! |= b[w]!;
+    const r = (e.memo ??= record(e.value));
+    if (known === null) known = r.slice();
+    else if (r.length !== known.length) known = r.length === 0 ? r : known; // an unremembered value: nothing is known
+    else for (let w = 0; w < known.length; w++) known[w]! &= r[w]!;
+  }
+  if (reuse === null) return { version, bytes, known: known ?? new Uint32Array(0) };
+  reuse.version = version;
+  reuse.known = known ?? new Uint32Array(0);
+  return reuse;
 }
 
 const NONE: readonly VarEntry[] = Object.freeze([]);
@@ -41,6 +92,7 @@ export class ListCollection implements CollectionView {
   private index: Map<string, VarEntry[]> | null = null;
   /** Bumped on every change, so derived views (ARGS, *_NAMES) can cache what they built. */
   version = 0;
+  summary: EntrySummary | null = null;
 
   add(key: string, value: string): VarEntry {
     const e = entry(key, value);
@@ -91,6 +143,7 @@ export class ListCollection implements CollectionView {
 export class JoinedCollection implements CollectionView {
   private cached: VarEntry[] | null = null;
   private cachedVersion = -1;
+  summary: EntrySummary | null = null;
   constructor(private readonly parts: readonly ListCollection[]) {}
   get version(): number {
     let v = 0;

@@ -7,7 +7,7 @@
  * every matched value), and disruptive actions only when the rule engine is On.
  */
 import { performance } from 'node:perf_hooks';
-import { JoinedCollection, ListCollection, MapCollection, entry, type CollectionView, type VarEntry } from './collection.js';
+import { JoinedCollection, ListCollection, MapCollection, entry, entryBytes, summarizeEntries, type CollectionView, type EntrySummary, type VarEntry } from './collection.js';
 import type { CollectionStore, PersistentRecord } from './collection-store.js';
 import type { CompiledPolicy } from './seclang/parser.js';
 import type { RuleEngineMode } from './seclang/settings.js';
@@ -18,7 +18,7 @@ import { MULTIPART_FLAGS } from './variables/multipart.js';
 import { NamesView } from './variables/variable-spec.js';
 import { inRange, type IdRange } from './id-range.js';
 import { parseRequestBody } from './body/index.js';
-import { meetsByteSets, presentBytes } from './value-filter.js';
+import { meetsByteSets } from './value-filter.js';
 
 export type { RuleEngineMode } from './seclang/settings.js';
 export type BodyProcessorName = 'URLENCODED' | 'MULTIPART' | 'JSON' | 'XML';
@@ -478,6 +478,7 @@ export class Transaction implements OperatorTx {
     let out: MatchedValue[] | null = null;
     this.capturing = rule.capture;
     const slot = this.policy.noMatchMemo.slotOf(rule);
+    const filter = rule.valueFilter;
     const targets = rule.targets;
     for (let ti = 0; ti < targets.length; ti++) {
       const target = targets[ti]!;
@@ -504,8 +505,18 @@ export class Transaction implements OperatorTx {
       const sel = target.selector;
       let list: readonly VarEntry[];
       let keyRe: RegExp | null = null;
-      if (sel === null) list = coll.all();
-      else if (sel.regex === null) list = coll.byKey(sel.key!);
+      if (sel === null) {
+        list = coll.all();
+        // The whole collection at once: when no entry can pass the value filter, or every entry is
+        // known not to match this link, the target is skipped without visiting its entries.
+        if (list.length > 1 && (filter !== null || slot >= 0) && spec.cacheable) {
+          const sum = this.summaryOf(coll, list);
+          if (sum !== null) {
+            if (filter !== null && !meetsByteSets(sum.bytes, filter)) continue;
+            if (slot >= 0 && (sum.known[slot >>> 5]! & (1 << (slot & 31))) !== 0) continue;
+          }
+        }
+      } else if (sel.regex === null) list = coll.byKey(sel.key!);
       else if (coll instanceof MapCollection && !sel.regex.global && !sel.regex.sticky) list = coll.select(sel.regex);
       else {
         list = coll.all();
@@ -525,6 +536,18 @@ export class Transaction implements OperatorTx {
     return out;
   }
 
+  /** The collection's entry summary for its current version, or null for collections without one. */
+  private summaryOf(coll: CollectionView, list: readonly VarEntry[]): EntrySummary | null {
+    const v = coll.version;
+    if (v === undefined) return null;
+    let sum = coll.summary ?? null;
+    if (sum === null || sum.version !== v) {
+      const memo = this.policy.noMatchMemo;
+      sum = coll.summary = summarizeEntries(list, v, (value) => memo.record(value), sum);
+    }
+    return sum;
+  }
+
   /**
    * `bare`: the matched variable's name is the variable alone (scalars, XML), else "NAME:key".
    * `slot`: the link's bit in the policy's no-match memo (no-match-memo.ts), -1 when not remembered.
@@ -532,15 +555,19 @@ export class Transaction implements OperatorTx {
   private evalEntry(rule: Rule, spec: VariableSpec, e: VarEntry, bare: boolean, out: MatchedValue[] | null, slot: number): MatchedValue[] | null {
     // A value without the bytes the operator needs (through the transformations) cannot match: skip it
     // before transforming it (value-filter.ts).
-    const filter = rule.valueFilter;
-    if (filter !== null && !meetsByteSets(entryBytes(e), filter)) return out;
     // A value this link is known not to match (an earlier request had the same value): skip it too.
+    // Filtered values are remembered as well, so whole-collection summaries see them as known.
     let record: Uint32Array | null = null;
     let bit = 0;
     if (slot >= 0 && spec.cacheable) {
       record = e.memo ??= this.policy.noMatchMemo.record(e.value);
       bit = 1 << (slot & 31);
       if ((record[slot >>> 5]! & bit) !== 0) return out;
+    }
+    const filter = rule.valueFilter;
+    if (filter !== null && !meetsByteSets(entryBytes(e), filter)) {
+      if (record !== null) record[slot >>> 5]! |= bit;
+      return out;
     }
     if (rule.multiMatch && rule.transforms.length > 0) {
       let v = e.value;
@@ -766,16 +793,6 @@ const NO_MATCHERS: readonly KeyMatcher[] = Object.freeze([]);
 
 /** TX keys of captures (TX.0 … TX.9), not rebuilt per match. */
 const CAPTURE_KEYS: readonly string[] = Object.freeze(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
-
-/** The entry's byte bitmap, recomputed only when its value changed. */
-function entryBytes(e: VarEntry): Uint32Array {
-  const v = e.value;
-  if (e.bytesOf !== v || e.bytes === null) {
-    e.bytes = presentBytes(v, e.bytes ?? new Uint32Array(8));
-    e.bytesOf = v;
-  }
-  return e.bytes;
-}
 
 function matches(m: KeyMatcher, key: string): boolean {
   return m.regex !== null ? m.regex.test(key) : m.key === key.toLowerCase();

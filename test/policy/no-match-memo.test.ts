@@ -95,3 +95,34 @@ test('no-match memo: long values are not remembered', () => {
   assert.equal(c.calls, 2);
   assert.equal(policy.noMatchMemo.size, 0);
 });
+
+function post(policy: CompiledPolicy, uri: string, body: string) {
+  const tx = new Transaction(policy, { id: `tx-${++n}`, clientIp: '192.0.2.7', clientPort: 5555, serverIp: '198.51.100.1', serverPort: 80, store });
+  const headers: [string, string][] = [['Host', 'example.com'], ['Content-Type', 'application/x-www-form-urlencoded']];
+  tx.processRequestHeaders({ method: 'POST', uri, protocol: 'HTTP/1.1', headers });
+  tx.processRequestBody(body, true);
+  tx.processLogging();
+  return tx.matches.map((m) => `${m.ruleId}:${m.matched.map((v) => v.name).join(',')}`);
+}
+
+test('whole-collection skips: one unknown or filter-passing entry among known ones still matches', () => {
+  const policy = compileSecLang(
+    BASE +
+      [
+        'SecRule ARGS "@rx ^evil" "id:1,phase:1,pass"',
+        'SecRule ARGS "@rx <" "id:2,phase:1,pass,t:none,t:urlDecodeUni"',
+        'SecRule ARGS "@rx ^evil" "id:3,phase:2,pass"',
+        'SecRule ARGS_NAMES "@rx ^x" "id:4,phase:2,pass"',
+      ].join('\n'),
+    'memo.conf',
+  );
+  // Learn the values (every link, no match), then add one value that matches.
+  assert.deepEqual(post(policy, '/?a=hello&b=world', 'c=again'), []);
+  assert.deepEqual(post(policy, '/?a=hello&b=world', 'c=again'), []);
+  assert.deepEqual(post(policy, '/?a=hello&b=world&d=evil', 'c=again'), ['1:ARGS:d', '3:ARGS:d']);
+  // '<' arrives encoded: the union of raw bytes holds '%', so the target is not skipped.
+  assert.deepEqual(post(policy, '/?a=hello&b=%3C', 'c=again'), ['2:ARGS:b']);
+  // Phase 2 adds body arguments: the phase-1 summary of ARGS must not hide them.
+  assert.deepEqual(post(policy, '/?a=hello&b=world', 'c=evil&x1=again'), ['3:ARGS:c', '4:ARGS_NAMES:x1']);
+  assert.deepEqual(post(policy, '/?a=hello&b=world', 'c=evil&x1=again'), ['3:ARGS:c', '4:ARGS_NAMES:x1']);
+});

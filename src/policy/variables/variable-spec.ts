@@ -3,7 +3,7 @@
  * when absent (so `&VAR` counts 0). Specs read the data the transaction stored; they never compute on
  * request data beyond trivial sums, so evaluating a variable is cheap.
  */
-import type { CollectionView, VarEntry } from '../collection.js';
+import type { CollectionView, EntrySummary, VarEntry } from '../collection.js';
 import { entry } from '../collection.js';
 import type { Transaction } from '../transaction.js';
 
@@ -50,7 +50,11 @@ export function collectionOf(name: string, get: (tx: Transaction) => CollectionV
 export class NamesView implements CollectionView {
   private entries: VarEntry[] = [];
   private builtFor = -1;
+  summary: EntrySummary | null = null;
   constructor(private readonly source: CollectionView & { readonly version: number }) {}
+  get version(): number {
+    return this.source.version;
+  }
   all(): readonly VarEntry[] {
     if (this.builtFor !== this.source.version) {
       this.entries = this.source.all().map((e) => entry(e.key, e.key));
