@@ -5,11 +5,11 @@
  * listener at the new runtime's handlers, opens listeners that are new, closes those that are gone,
  * and finally calls `close()` on the old runtime, which resolves once its in-flight requests finish.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { SecureContext, SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.js';
+import type { GatewayRequest, GatewayResponse } from '../pipeline/http1/types.js';
 import type { InspectorSet } from '../pipeline/inspection.js';
 import type { HealthLog } from '../pools/health-log.js';
 
@@ -50,8 +50,8 @@ export interface ListenerSpec {
    * daemon derives it from the configuration when the runtime leaves it out.
    */
   readonly source?: string;
-  onRequest(req: IncomingMessage, res: ServerResponse): void;
-  onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  onRequest(req: GatewayRequest, res: GatewayResponse): void;
+  onUpgrade(req: GatewayRequest, socket: Duplex, head: Buffer): void;
 }
 
 export interface ModeRuntime {

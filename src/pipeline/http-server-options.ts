@@ -1,13 +1,15 @@
 /**
- * What the daemon needs to build the node:http / node:https servers that host a runtime's listeners: the
- * recommended server options and the `clientError` handler (malformed HTTP, oversized heads, smuggling
- * attempts that llhttp rejects before any request reaches the pipeline).
+ * What the daemon needs to build the servers that host a runtime's listeners (the HTTP/1.1 front end in
+ * http1/server.ts): the server options and the `clientError` handler (malformed HTTP, oversized heads,
+ * smuggling attempts that llhttp rejects before any request reaches the pipeline). The options keep
+ * node:http's names, so a node:http server can still be built from them (tests do).
  */
 import type { ServerOptions } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.js';
 import { normalizePeerIp } from './forwarded.js';
+import type { Http1ServerOptions } from './http1/server.js';
 import type { InspectorSet } from './inspection.js';
 import { nextRequestId } from './request-id.js';
 
@@ -31,6 +33,17 @@ export function httpServerOptions(config: GatewayConfig): ServerOptions {
     noDelay: true,
     // The pipeline answers (and logs) a missing Host itself.
     requireHostHeader: false,
+  };
+}
+
+/** The front end's options from node:http-style ones (missing timeouts: node's defaults). */
+export function frontEndOptions(options: ServerOptions): Http1ServerOptions {
+  return {
+    maxHeaderSize: options.maxHeaderSize ?? 16384,
+    headersTimeout: options.headersTimeout ?? 60_000,
+    keepAliveTimeout: options.keepAliveTimeout ?? 5000,
+    noDelay: options.noDelay ?? true,
+    ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}),
   };
 }
 
@@ -71,9 +84,12 @@ const SMUGGLING_CODES: ReadonlySet<string> = new Set([
  * The server's 'clientError' listener. Answers 400 (431, 408) with `Connection: close` when nothing of a
  * response was written yet, logs the llhttp code as the reason, and reports a protocol violation to the
  * policy engine's alert stream. `deps` may be replaced by the daemon on reload (it reads them per call).
+ * `inFlight` is the response in progress on the connection (the front end passes it; node:http leaves it
+ * out and keeps it as `socket._httpMessage`).
  */
 export function clientErrorHandler(deps: ClientErrorDeps | (() => ClientErrorDeps)) {
-  return function onClientError(err: Error & { code?: string }, socket: Duplex): void {
+  return function onClientError(err: Error & { code?: string }, socket: Duplex,
+    inFlight?: { readonly headersSent?: boolean } | null): void {
     const { logger, inspectors } = typeof deps === 'function' ? deps() : deps;
     const code = err.code ?? 'client-error';
     const peer = socket as Duplex & { remoteAddress?: string; _httpMessage?: { headersSent?: boolean } | null };
@@ -97,8 +113,8 @@ export function clientErrorHandler(deps: ClientErrorDeps | (() => ClientErrorDep
         logger.error({ id, err: engineErr }, 'policy engine error');
       }
     }
-    const inFlight = peer._httpMessage;
-    if (socket.writable && (inFlight === undefined || inFlight === null || inFlight.headersSent !== true)) {
+    const response = inFlight !== undefined ? inFlight : peer._httpMessage;
+    if (socket.writable && (response === undefined || response === null || response.headersSent !== true)) {
       const body = `${REASON_TEXT[status]}\n`;
       socket.end(`HTTP/1.1 ${status} ${REASON_TEXT[status]}\r\nContent-Type: text/plain; charset=utf-8\r\n`
         + `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`, () => socket.destroy());

@@ -2,11 +2,11 @@
  * The part of request handling shared by plain requests and upgrades: limits on the head, host and path
  * extraction, the headers sent toward the upstream.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Limits } from '../config/types.js';
 import { ANSWERS, type FailureAnswer } from './failure-answers.js';
 import { outgoingForwardedFor } from './forwarded.js';
 import { connectionNominatedHeaders, isRequestHopByHop } from './hop-by-hop.js';
+import type { GatewayRequest } from './http1/types.js';
 import type { Route } from './route.js';
 
 /**
@@ -14,7 +14,7 @@ import type { Route } from './route.js';
  * clientError handler.) node:http itself silently truncates beyond server.maxHeadersCount (default
  * 2000), which is far above any sane limit, so a count at or over our limit is still visible here.
  */
-export function checkHeadLimits(req: IncomingMessage, limits: Limits): FailureAnswer | null {
+export function checkHeadLimits(req: GatewayRequest, limits: Limits): FailureAnswer | null {
   if (req.rawHeaders.length > limits.maxHeaderCount * 2) return ANSWERS['too-many-headers'];
   // RFC 9112 §3.2: a 1.1 request without Host is answered 400. Checked here rather than by node:http
   // (requireHostHeader) so that it is logged like every other refusal.
@@ -31,7 +31,7 @@ export function checkHeadLimits(req: IncomingMessage, limits: Limits): FailureAn
 }
 
 /** Lower-case host without port; '' when the request has none. */
-export function hostOf(req: IncomingMessage): string {
+export function hostOf(req: GatewayRequest): string {
   const value = req.headers.host;
   if (value === undefined || value.length === 0) return '';
   let end = value.length;
@@ -61,7 +61,7 @@ export function pathOf(url: string | undefined): string {
 }
 
 /** True when the request carries a body (Content-Length > 0 or any Transfer-Encoding). */
-export function hasRequestBody(req: IncomingMessage): boolean {
+export function hasRequestBody(req: GatewayRequest): boolean {
   if (req.headers['transfer-encoding'] !== undefined) return true;
   const length = req.headers['content-length'];
   return length !== undefined && length !== '0';
@@ -72,7 +72,7 @@ export function hasRequestBody(req: IncomingMessage): boolean {
  * Connection removed; X-Forwarded-For/-Proto/-Host replaced as the service's forwarding policy says
  * (kept as received when the peer is a trusted proxy); `upgrade` re-adds the Upgrade handshake headers.
  */
-export function upstreamRequestHeaders(req: IncomingMessage, route: Route, peerIp: string, tls: boolean,
+export function upstreamRequestHeaders(req: GatewayRequest, route: Route, peerIp: string, tls: boolean,
   upgrade: boolean): string[] {
   const raw = req.rawHeaders;
   const fwd = route.forwarding;

@@ -8,7 +8,6 @@
  * drain pauses the client request (push() → false). Only the inspection buffer holds more than one
  * stream high-water mark, and it is bounded by the inspector's limit.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
@@ -25,6 +24,7 @@ import type { Decision, Inspection, InspectorSet, RequestFacts } from './inspect
 import { checkHeadLimits, hasRequestBody, hostOf, pathOf, upstreamRequestHeaders } from './request-head.js';
 import { nextRequestId } from './request-id.js';
 import type { PoolPick, Route, RouteLookup } from './route.js';
+import type { GatewayRequest, GatewayResponse } from './http1/types.js';
 import { relayUpgrade } from './websocket.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -86,7 +86,7 @@ export class RequestPipeline {
     this.accessLog = config.gateway.log.accessLog;
   }
 
-  handleRequest(req: IncomingMessage, res: ServerResponse, lookup: RouteLookup): void {
+  handleRequest(req: GatewayRequest, res: GatewayResponse, lookup: RouteLookup): void {
     const exchange = new Exchange(this, req, res);
     try {
       exchange.start(lookup);
@@ -96,7 +96,7 @@ export class RequestPipeline {
     }
   }
 
-  handleUpgrade(req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer, lookup: RouteLookup): void {
+  handleUpgrade(req: GatewayRequest, socket: import('node:stream').Duplex, head: Buffer, lookup: RouteLookup): void {
     relayUpgrade(this, req, socket, head, lookup);
   }
 
@@ -168,7 +168,7 @@ const NO_HEADERS: readonly string[] = Object.freeze([]);
 /** Methods a pooled route may replay on another server after a reset with no answer (no body). */
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-function uncorkResponse(res: ServerResponse): void {
+function uncorkResponse(res: GatewayResponse): void {
   res.uncork();
 }
 
@@ -227,8 +227,8 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   private finished = false;
 
-  constructor(private readonly pipeline: RequestPipeline, private readonly req: IncomingMessage,
-    private readonly res: ServerResponse) {
+  constructor(private readonly pipeline: RequestPipeline, private readonly req: GatewayRequest,
+    private readonly res: GatewayResponse) {
     this.peerIp = normalizePeerIp(req.socket.remoteAddress);
     this.clientIp = this.peerIp;
   }
@@ -758,7 +758,7 @@ class Exchange implements Dispatcher.DispatchHandler {
  * request, pausing the client when undici (the upstream socket) does not keep up.
  */
 class ForwardedBody extends Readable {
-  constructor(private readonly source: IncomingMessage, chunks: readonly Buffer[], ended: boolean,
+  constructor(private readonly source: GatewayRequest, chunks: readonly Buffer[], ended: boolean,
     highWaterMark: number) {
     super({ highWaterMark });
     for (const chunk of chunks) this.push(chunk);

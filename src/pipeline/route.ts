@@ -3,8 +3,8 @@
  * outbound rules (host + URL prefix), bridge mode from the original destination of the connection. Both
  * hand the pipeline a `RouteLookup`.
  */
-import type { IncomingMessage } from 'node:http';
 import type { ForwardingPolicy } from './forwarded.js';
+import type { GatewayRequest } from './http1/types.js';
 import type { Upstream } from './upstream-pools.js';
 
 export interface Route {
@@ -41,13 +41,13 @@ export interface PoolPick {
 
 export interface RoutePool {
   /** A usable server for this request, or null when every server is down (→ 503 no-healthy-server). */
-  pick(clientIp: string, req: IncomingMessage): PoolPick | null;
+  pick(clientIp: string, req: GatewayRequest): PoolPick | null;
   /**
    * `failed` could not be reached and nothing was sent to it: counts the failure, releases `failed`
    * and picks a server this request has not tried yet; null when none is left.
    */
-  retry(failed: PoolPick, reason: string, clientIp: string, req: IncomingMessage): PoolPick | null;
+  retry(failed: PoolPick, reason: string, clientIp: string, req: GatewayRequest): PoolPick | null;
 }
 
 /** host: lower-case, without port ('' when absent); path: the request target up to '?'. */
-export type RouteLookup = (host: string, path: string, req: IncomingMessage) => Route | null;
+export type RouteLookup = (host: string, path: string, req: GatewayRequest) => Route | null;

@@ -5,13 +5,13 @@
  * after it pass through untouched: framing is the endpoints' business. `pipe()` gives back-pressure in
  * both directions.
  */
-import type { IncomingMessage } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { ANSWERS, classifyUpstreamError, type FailureAnswer } from './failure-answers.js';
 import { normalizePeerIp } from './forwarded.js';
+import type { GatewayRequest } from './http1/types.js';
 import type { Decision, Inspection } from './inspection.js';
 import { checkHeadLimits, hostOf, pathOf, upstreamRequestHeaders } from './request-head.js';
 import { nextRequestId } from './request-id.js';
@@ -36,7 +36,7 @@ function writeRawResponse(socket: Duplex, status: number, headers: readonly stri
   socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]), () => socket.destroy());
 }
 
-export function relayUpgrade(pipeline: RequestPipeline, req: IncomingMessage, client: Duplex, head: Buffer,
+export function relayUpgrade(pipeline: RequestPipeline, req: GatewayRequest, client: Duplex, head: Buffer,
   lookup: RouteLookup): void {
   const id = nextRequestId();
   const startedAt = Date.now();

@@ -3,7 +3,7 @@
  * started when it starts serving and stopped when it is retired. The health log outlives them: the
  * daemon hands the same ring to every configuration it loads.
  */
-import type { IncomingMessage } from 'node:http';
+import type { GatewayRequest } from '../pipeline/http1/types.js';
 import type { Logger } from 'pino';
 import type { PoolMember, ServerPoolConfig } from '../config/types.js';
 import type { Upstream } from '../pipeline/upstream-pools.js';
@@ -42,7 +42,7 @@ export class PoolSet {
    * `upstreamPerRequest`, when given, replaces it per request (see ServerPool).
    */
   add(name: string, config: ServerPoolConfig, upstreamFor: (member: PoolMember) => Upstream,
-    upstreamPerRequest: ((server: PoolServer, req: IncomingMessage) => Upstream) | null = null): ServerPool {
+    upstreamPerRequest: ((server: PoolServer, req: GatewayRequest) => Upstream) | null = null): ServerPool {
     const pool = new ServerPool(name, config, upstreamFor, this.logger, upstreamPerRequest, this.memory);
     this.pools.push(pool);
     if (config.healthCheck !== null) {

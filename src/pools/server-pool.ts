@@ -5,7 +5,7 @@
  *
  * Built once per configuration by a PoolSet; `pick` and `retry` run per request.
  */
-import type { IncomingMessage } from 'node:http';
+import type { GatewayRequest } from '../pipeline/http1/types.js';
 import type { Logger } from 'pino';
 import type { PoolMember, ServerPoolConfig } from '../config/types.js';
 import type { PoolPick, RoutePool } from '../pipeline/route.js';
@@ -43,7 +43,7 @@ export class ServerPool implements RoutePool {
      * The connection pool for a chosen server and this request, when it is not always the server's own
      * (bridge mode with client-ip transparency: one per client address).
      */
-    private readonly upstreamPerRequest: ((server: PoolServer, req: IncomingMessage) => Upstream) | null = null,
+    private readonly upstreamPerRequest: ((server: PoolServer, req: GatewayRequest) => Upstream) | null = null,
     private readonly memory: StateMemory | null = null,
   ) {
     this.servers = config.servers.map((m, i) => new PoolServer(m, upstreamFor(m), i));
@@ -63,11 +63,11 @@ export class ServerPool implements RoutePool {
     this.setCookies = this.servers.map((s) => (config.stickyCookie === null ? '' : setCookieValue(config.stickyCookie, s.cookieId)));
   }
 
-  pick(clientIp: string, req: IncomingMessage): PoolPick | null {
+  pick(clientIp: string, req: GatewayRequest): PoolPick | null {
     return this.choose(clientIp, req, null);
   }
 
-  retry(failed: PoolPick, reason: string, clientIp: string, req: IncomingMessage): PoolPick | null {
+  retry(failed: PoolPick, reason: string, clientIp: string, req: GatewayRequest): PoolPick | null {
     const previous = failed as ServerPick;
     previous.release();
     this.noteFailure(previous.server, reason);
@@ -77,7 +77,7 @@ export class ServerPool implements RoutePool {
     return this.choose(clientIp, req, tried);
   }
 
-  private choose(clientIp: string, req: IncomingMessage, tried: Set<PoolServer> | null): PoolPick | null {
+  private choose(clientIp: string, req: GatewayRequest, tried: Set<PoolServer> | null): PoolPick | null {
     const now = Date.now();
     let server: PoolServer | null = null;
     let setCookie: string | null = null;

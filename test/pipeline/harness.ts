@@ -1,17 +1,18 @@
 /**
- * Hosts a ModeRuntime's listeners on real node:http / node:https servers bound to 127.0.0.1:0 (the daemon
- * does the same on the configured ports), captures log lines, and provides small origins and clients.
+ * Hosts a ModeRuntime's listeners on the gateway's own HTTP/1.1 front end (src/pipeline/http1/server.ts),
+ * plain or TLS, bound to 127.0.0.1:0 (the daemon does the same on the configured ports), captures log
+ * lines, and provides small origins (node:http) and clients.
  */
 import { once } from 'node:events';
 import { createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders,
   type IncomingMessage, type RequestListener, type Server } from 'node:http';
-import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
-import { connect as netConnect, type AddressInfo } from 'node:net';
+import { connect as netConnect, type AddressInfo, type Server as NetServer } from 'node:net';
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import type { GatewayConfig } from '../../src/config/types.js';
 import type { ModeRuntime, ModeRuntimeFactory } from '../../src/daemon/runtime.js';
-import { clientErrorHandler, httpServerOptions } from '../../src/pipeline/http-server-options.js';
+import { clientErrorHandler, frontEndOptions, httpServerOptions } from '../../src/pipeline/http-server-options.js';
+import { createHttp1Server } from '../../src/pipeline/http1/server.js';
 import type { InspectorSet } from '../../src/pipeline/inspection.js';
 
 export interface LogCapture {
@@ -46,31 +47,26 @@ export async function startGateway(factory: ModeRuntimeFactory, config: GatewayC
   const logs = captureLogs();
   const deps = { logger: logs.logger, inspectors };
   const runtime = factory(config, deps);
-  const servers: Server[] = [];
+  const servers: Array<{ server: NetServer; closeAll(): void }> = [];
   const ports = new Map<string, number>();
   const onClientError = clientErrorHandler(deps);
   for (const spec of runtime.listeners) {
-    let server: Server;
-    if (spec.tls === null) {
-      server = createHttpServer(httpServerOptions(config));
-    } else {
-      const tls = spec.tls;
-      const options: HttpsServerOptions = {
-        ...httpServerOptions(config),
-        ...tls.defaultContextOptions,
-        requestCert: tls.requestCert,
-        rejectUnauthorized: tls.rejectUnauthorized,
-        SNICallback: (name, cb) => cb(null, tls.contextFor(name)),
-      };
-      server = createHttpsServer(options) as unknown as Server;
-    }
-    server.on('request', spec.onRequest);
-    server.on('upgrade', spec.onUpgrade);
-    server.on('clientError', onClientError);
+    const tls = spec.tls;
+    const { server, front } = createHttp1Server(frontEndOptions(httpServerOptions(config)), {
+      onRequest: spec.onRequest,
+      onUpgrade: spec.onUpgrade,
+      onClientError,
+      onBug: (err, where) => logs.logger.error({ err, where }, 'front end bug'),
+    }, tls === null ? null : {
+      ...tls.defaultContextOptions,
+      requestCert: tls.requestCert,
+      rejectUnauthorized: tls.rejectUnauthorized,
+      SNICallback: (name, cb) => cb(null, tls.contextFor(name)),
+    });
+    servers.push({ server, closeAll: () => front.closeAllConnections() });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     ports.set(spec.key, (server.address() as AddressInfo).port);
-    servers.push(server);
   }
   return {
     runtime,
@@ -82,8 +78,8 @@ export async function startGateway(factory: ModeRuntimeFactory, config: GatewayC
     },
     async close() {
       for (const s of servers) {
-        s.close();
-        s.closeAllConnections();
+        s.server.close();
+        s.closeAll();
       }
       await runtime.close(1000);
     },

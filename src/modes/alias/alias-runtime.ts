@@ -4,10 +4,10 @@
  * among their certificates. Everything is compiled here, once per configuration; the handlers only look
  * up and forward.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Service } from '../../config/types.js';
 import type { ListenerSpec, ModeRuntime, ModeRuntimeFactory } from '../../daemon/runtime.js';
+import type { GatewayRequest, GatewayResponse } from '../../pipeline/http1/types.js';
 import { proxyRuntimeLifecycle } from '../runtime-lifecycle.js';
 import { ForwardingPolicy } from '../../pipeline/forwarded.js';
 import { RequestPipeline } from '../../pipeline/request-pipeline.js';
@@ -87,10 +87,10 @@ export const createAliasRuntime: ModeRuntimeFactory = (config, deps): ModeRuntim
       tls: plan.tls ? buildTlsListener(plan.entries, plan.source) : null,
       transparent: false,
       source: plan.source,
-      onRequest(req: IncomingMessage, res: ServerResponse): void {
+      onRequest(req: GatewayRequest, res: GatewayResponse): void {
         pipeline.handleRequest(req, res, lookup);
       },
-      onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+      onUpgrade(req: GatewayRequest, socket: Duplex, head: Buffer): void {
         pipeline.handleUpgrade(req, socket, head, lookup);
       },
     });

@@ -15,11 +15,11 @@
  * against the name the client asked for (its SNI, when one of our certificates carries that name) or
  * else the server's IP address.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Service } from '../../config/types.js';
 import type { ListenerSpec, ModeRuntime, ModeRuntimeFactory } from '../../daemon/runtime.js';
+import type { GatewayRequest, GatewayResponse } from '../../pipeline/http1/types.js';
 import { proxyRuntimeLifecycle } from '../runtime-lifecycle.js';
 import { ForwardingPolicy } from '../../pipeline/forwarded.js';
 import { RequestPipeline } from '../../pipeline/request-pipeline.js';
@@ -117,7 +117,7 @@ export const createBridgeRuntime: ModeRuntimeFactory = (config, deps): ModeRunti
    * The TLS name toward the server: the client's SNI when it names one of this port's certificates
    * (the client asked for that server by name), else none (verified against the address).
    */
-  const upstreamName = (plan: EndpointPlan, socket: IncomingMessage['socket']): string => {
+  const upstreamName = (plan: EndpointPlan, socket: GatewayRequest['socket']): string => {
     if (plan.tls === null || !plan.endpoint.service.encrypt) return '';
     const sni = (socket as TLSSocket).servername;
     if (typeof sni !== 'string' || sni.length === 0) return '';
@@ -125,7 +125,7 @@ export const createBridgeRuntime: ModeRuntimeFactory = (config, deps): ModeRunti
     return plan.tls.matchesCertificateName(name) ? name : '';
   };
 
-  const planOf = (socket: IncomingMessage['socket']): EndpointPlan | undefined => {
+  const planOf = (socket: GatewayRequest['socket']): EndpointPlan | undefined => {
     const local = socket.localAddress;
     if (local === undefined) return undefined;
     return plans.get(endpointKey(local, socket.localPort ?? 0)) ?? plans.get(endpointKey(canonicalAddress(local), socket.localPort ?? 0));
@@ -186,7 +186,7 @@ export const createBridgeRuntime: ModeRuntimeFactory = (config, deps): ModeRunti
    * A connection whose original destination is no protected endpoint: the nft sets and this runtime
    * disagree (a reload in progress, or rules installed by hand). Answer 502 and close, and say so.
    */
-  const unmatched = (socket: IncomingMessage['socket']): void => {
+  const unmatched = (socket: GatewayRequest['socket']): void => {
     log.warn({ local: `${socket.localAddress}:${socket.localPort}`, peer: socket.remoteAddress },
       'intercepted a connection to an address:port no service protects; answered 502 and closed');
   };
@@ -206,7 +206,7 @@ export const createBridgeRuntime: ModeRuntimeFactory = (config, deps): ModeRunti
         tls,
         transparent: true,
         source: `${first.source} (${listenOffset === 0 ? '' : `design A, for `}port ${port}${plan.endpoints.length > 1 ? ` and ${plan.endpoints.length - 1} more endpoint(s)` : ''})`,
-        onRequest(req: IncomingMessage, res: ServerResponse): void {
+        onRequest(req: GatewayRequest, res: GatewayResponse): void {
           if (planOf(req.socket) === undefined) {
             unmatched(req.socket);
             res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8', 'content-length': UNMATCHED_BODY.length, connection: 'close' });
@@ -215,7 +215,7 @@ export const createBridgeRuntime: ModeRuntimeFactory = (config, deps): ModeRunti
           }
           pipeline.handleRequest(req, res, lookup);
         },
-        onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+        onUpgrade(req: GatewayRequest, socket: Duplex, head: Buffer): void {
           if (planOf(req.socket) === undefined) {
             unmatched(req.socket);
             socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');

@@ -1,0 +1,50 @@
+/**
+ * Node's own llhttp binding, as node:http uses it (`_http_common` is a public, if undocumented, module).
+ * With `consume(handle)` llhttp reads straight from the socket's libuv stream: no JS 'data' event, no
+ * Buffer per read, and the callbacks below run inside the read.
+ */
+import { createRequire } from 'node:module';
+
+export interface LlhttpParser {
+  initialize(type: number, resource: object, maxHeaderSize: number, lenientFlags: number): void;
+  /** A parse error comes back as an Error carrying `code` (HPE_…) and `reason`; else bytes parsed. */
+  execute(data: Buffer): number | LlhttpError;
+  finish(): undefined | LlhttpError;
+  consume(handle: object): void;
+  unconsume(): void;
+  getCurrentBuffer(): Buffer;
+  /** Milliseconds since the current message began (valid once one began). */
+  duration(): number;
+  /** False from the first byte of a message until its head is complete. */
+  headersCompleted(): boolean;
+  close(): void;
+  [slot: number]: unknown;
+}
+
+export interface LlhttpError extends Error {
+  code: string;
+  reason?: string;
+  bytesParsed?: number;
+}
+
+interface ParserConstructor {
+  new (): LlhttpParser;
+  readonly REQUEST: number;
+  readonly kOnMessageBegin: number;
+  readonly kOnHeaders: number;
+  readonly kOnHeadersComplete: number;
+  readonly kOnBody: number;
+  readonly kOnMessageComplete: number;
+  readonly kOnExecute: number;
+  readonly kOnTimeout: number;
+  readonly kLenientNone: number;
+}
+
+const common = createRequire(import.meta.url)('_http_common') as {
+  HTTPParser: ParserConstructor;
+  methods: readonly string[];
+};
+
+export const HTTPParser = common.HTTPParser;
+/** llhttp method number → name. */
+export const METHODS = common.methods;
