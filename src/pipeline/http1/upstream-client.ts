@@ -333,6 +333,8 @@ class Connection {
   /** Takes a connected socket from the connector. */
   attach(socket: Socket): void {
     this.socket = socket;
+    // Heads and small bodies go out in one write each; Nagle would hold the next one for an ACK.
+    socket.setNoDelay(true);
     const parser = new HTTPParser();
     parser.initialize(HTTPParser.RESPONSE, {}, this.pool.maxHeaderSize, 0);
     parser[kOnHeaders] = this.onParserHeaders;
@@ -972,7 +974,8 @@ export class Http1Pool {
         const value = headers[i + 1] as unknown;
         if (typeof name !== 'string' || typeof value !== 'string') throw invalidArgument('header names and values must be strings');
         if (!isToken(name)) throw invalidArgument(`invalid header name ${JSON.stringify(name)}`);
-        if (value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0 || value.indexOf('\0') >= 0) {
+        // CR/LF would end the line: a header (or a whole request) of the caller's choosing.
+        if (value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0) {
           throw invalidArgument(`invalid value for header ${name}`);
         }
         switch (name.length) {
