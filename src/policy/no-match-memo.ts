@@ -14,9 +14,9 @@
  *
  * Bounded: values longer than MAX_MEMO_VALUE are not remembered, at most MAX_MEMO_VALUES values are kept
  * (the memo is cleared when full), so it retains at most a few MB per policy. Each value's record is a
- * bitset with one bit per pure link (slot), assigned when the policy is built.
+ * bitset with one bit per pure link (its slot, numbered when the rule is compiled).
  */
-import type { Rule } from './rule.js';
+import type { CompiledOperator, Rule } from './rule.js';
 
 /** Longer values are neither looked up nor remembered (they rarely repeat, and must not be pinned). */
 export const MAX_MEMO_VALUE = 1024;
@@ -33,30 +33,43 @@ const PURE_OPERATORS: ReadonlySet<string> = new Set([
 ]);
 
 /** True when a link's answer for a raw value never changes (operator pure, parameter constant). */
-export function isPureLink(rule: Rule): boolean {
-  const op = rule.operator;
+export function isPureOperator(op: CompiledOperator | null): boolean {
   return op !== null && op.constantParam && PURE_OPERATORS.has(op.name);
 }
 
+/**
+ * Memo slots are numbered when rules are compiled (Rule.memoSlot), so the evaluation loop reads a
+ * link's slot from the rule itself; a policy's records cover the span of slots its rules use.
+ */
+let nextSlot = 0;
+export function allocateMemoSlot(): number {
+  return nextSlot++;
+}
+
 export class NoMatchMemo {
-  private readonly slots = new Map<Rule, number>();
-  private words = 0;
+  /** Rule.memoSlot - base = the bit in a record. */
+  readonly base: number;
+  private readonly words: number;
   private readonly records = new Map<string, Uint32Array>();
 
-  /** Assigns slots to every pure link of `rules` (chain starters; their chain links too). */
+  /** Covers the slots of every link of `rules` (chain starters; their chain links too). */
   constructor(rules: Iterable<Rule>) {
-    let n = 0;
+    let lo = Infinity;
+    let hi = -1;
     for (const starter of rules) {
       for (let link: Rule | null = starter; link !== null; link = link.chain) {
-        if (!this.slots.has(link) && isPureLink(link)) this.slots.set(link, n++);
+        if (link.memoSlot < 0) continue;
+        if (link.memoSlot < lo) lo = link.memoSlot;
+        if (link.memoSlot > hi) hi = link.memoSlot;
       }
     }
-    this.words = (n + 31) >>> 5;
+    this.base = hi < 0 ? 0 : lo;
+    this.words = hi < 0 ? 0 : (hi - lo + 32) >>> 5;
   }
 
-  /** The link's slot, or -1 when its answers are not remembered. */
+  /** The link's bit in a record, or -1 when its answers are not remembered. */
   slotOf(link: Rule): number {
-    return this.slots.get(link) ?? -1;
+    return link.memoSlot < 0 ? -1 : link.memoSlot - this.base;
   }
 
   /** The value's record (UNREMEMBERED for long values). Callers keep it on the VarEntry. */

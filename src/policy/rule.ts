@@ -76,6 +76,7 @@ export function withTargets(r: Rule, targets: readonly Target[]): Rule {
     capture: r.capture,
     multiMatch: r.multiMatch,
     valueFilter: r.valueFilter,
+    memoSlot: r.memoSlot,
     chain: r.chain,
     source: r.source,
   });
@@ -145,6 +146,11 @@ export interface Rule {
    * (value-filter.ts); null = no filter. Computed at load from the operator and transformations.
    */
   readonly valueFilter: readonly Uint32Array[] | null;
+  /**
+   * The link's slot in no-match records (no-match-memo.ts), or -1 when its answer for a value may change
+   * (operator with macros or outside state). Copies with other targets keep it: the answer is the same.
+   */
+  readonly memoSlot: number;
   readonly chain: Rule | null;
   /** Source text (variables, operator, actions) kept so SecRuleUpdateActionById can recompile. */
   readonly source: { readonly variables: string; readonly operator: string; readonly actions: string; readonly isAction: boolean };

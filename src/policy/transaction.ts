@@ -18,7 +18,7 @@ import { MULTIPART_FLAGS } from './variables/multipart.js';
 import { NamesView } from './variables/variable-spec.js';
 import { inRange, type IdRange } from './id-range.js';
 import { parseRequestBody } from './body/index.js';
-import { meetsByteSets } from './value-filter.js';
+import { meetsByteSets, presentBytes } from './value-filter.js';
 
 export type { RuleEngineMode } from './seclang/settings.js';
 export type BodyProcessorName = 'URLENCODED' | 'MULTIPART' | 'JSON' | 'XML';
@@ -198,6 +198,8 @@ export class Transaction implements OperatorTx {
   readonly tx: unknown = this;
   capturing = false;
   private readonly pendingCaptures: (string | undefined)[] = [];
+  /** Bitmap of an intermediate transformed value (transform()). */
+  private readonly scratchBytes = new Uint32Array(8);
   private capturesSet = false;
 
   constructor(policy: CompiledPolicy, opts: TransactionOptions) {
@@ -570,13 +572,8 @@ export class Transaction implements OperatorTx {
       return out;
     }
     if (rule.multiMatch && rule.transforms.length > 0) {
-      let v = e.value;
-      const seen: string[] = [v];
-      for (const t of rule.transforms) {
-        const nv = t.transform(v);
-        if (nv !== v) seen.push(nv);
-        v = nv;
-      }
+      const seen: string[] = [e.value];
+      this.transform(rule, e, spec.cacheable, seen);
       let matched = false;
       for (const s of seen) {
         if (this.evalOperator(rule, s)) {
@@ -598,14 +595,24 @@ export class Transaction implements OperatorTx {
     return out;
   }
 
-  /** Transformation with per-transaction caching keyed by (entry, chain prefix id). */
-  private transform(rule: Rule, e: VarEntry, cacheable: boolean): string {
+  /**
+   * Transformation with per-transaction caching keyed by (entry, chain prefix id). A transformation
+   * whose trigger bytes the current value does not hold is the identity and is not called (the raw
+   * value's bitmap is the entry's; after a transformation changed the value, its bitmap is recomputed
+   * when a later transformation has triggers). With `seen`, every distinct intermediate value is
+   * appended (multiMatch).
+   */
+  private transform(rule: Rule, e: VarEntry, cacheable: boolean, seen: string[] | null = null): string {
     const ts = rule.transforms;
     const n = ts.length;
-    if (n === 0) return e.value;
     let value = e.value;
+    if (n === 0) return value;
     if (!cacheable) {
-      for (let i = 0; i < n; i++) value = ts[i]!.transform(value);
+      for (let i = 0; i < n; i++) {
+        const nv = ts[i]!.transform(value);
+        if (seen !== null && nv !== value) seen.push(nv);
+        value = nv;
+      }
       return value;
     }
     const ids = rule.transformIds;
@@ -613,7 +620,7 @@ export class Transaction implements OperatorTx {
     let start = 0;
     if (cache === null) {
       cache = e.cache = new Map();
-    } else {
+    } else if (seen === null) {
       for (let i = n - 1; i >= 0; i--) {
         const hit = cache.get(ids[i]!);
         if (hit !== undefined) {
@@ -624,9 +631,27 @@ export class Transaction implements OperatorTx {
         }
       }
     }
+    // The bitmap of `value`, or null when it must be recomputed.
+    let bytes: Uint32Array | null = start === 0 ? entryBytes(e) : null;
     for (let i = start; i < n; i++) {
-      value = ts[i]!.transform(value);
-      cache.set(ids[i]!, value);
+      const t = ts[i]!;
+      const id = ids[i]!;
+      const trig = t.triggers;
+      if (trig !== undefined) {
+        bytes ??= presentBytes(value, this.scratchBytes);
+        if (!intersects(bytes, trig)) {
+          cache.set(id, value);
+          continue;
+        }
+      }
+      const known = seen !== null ? cache.get(id) : undefined;
+      const nv = known ?? t.transform(value);
+      if (nv !== value) {
+        value = nv;
+        bytes = null;
+        if (seen !== null) seen.push(nv);
+      }
+      cache.set(id, value);
     }
     return value;
   }
@@ -793,6 +818,13 @@ const NO_MATCHERS: readonly KeyMatcher[] = Object.freeze([]);
 
 /** TX keys of captures (TX.0 … TX.9), not rebuilt per match. */
 const CAPTURE_KEYS: readonly string[] = Object.freeze(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+
+/** True when the two byte sets share a byte. */
+function intersects(a: Uint32Array, b: Uint32Array): boolean {
+  return (
+    ((a[0]! & b[0]!) | (a[1]! & b[1]!) | (a[2]! & b[2]!) | (a[3]! & b[3]!) | (a[4]! & b[4]!) | (a[5]! & b[5]!) | (a[6]! & b[6]!) | (a[7]! & b[7]!)) !== 0
+  );
+}
 
 function matches(m: KeyMatcher, key: string): boolean {
   return m.regex !== null ? m.regex.test(key) : m.key === key.toLowerCase();

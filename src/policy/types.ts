@@ -73,4 +73,10 @@ export interface TransformationSpec {
    * value before transforming it (src/policy/value-filter.ts); test/policy/transformations checks it.
    */
   preimage?(outputBytes: Uint32Array): Uint32Array | null;
+  /**
+   * Optional: a byte set (8 words) such that an input holding none of these bytes comes out unchanged.
+   * The engine then skips the call, checking the value's byte bitmap it already has. Absent: the
+   * transformation always runs. test/policy/transformations checks the claim.
+   */
+  readonly triggers?: Uint32Array;
 }

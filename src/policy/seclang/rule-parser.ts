@@ -10,6 +10,7 @@ import { compileMacro, constantMacro } from '../macro.js';
 import { makeTarget, type CompiledOperator, type Disruptive, type KeyMatcher, type Rule, type Target } from '../rule.js';
 import type { LoadContext, TransformationSpec } from '../types.js';
 import { ruleValueFilter } from '../value-filter.js';
+import { allocateMemoSlot, isPureOperator } from '../no-match-memo.js';
 
 // ------------------------------------------------------------------------------------------------
 // Variables
@@ -390,6 +391,7 @@ export function finishRule(
     capture: d.capture,
     multiMatch: d.multiMatch,
     valueFilter: ruleValueFilter(compiled.operator, d.transforms),
+    memoSlot: isPureOperator(compiled.operator) ? allocateMemoSlot() : -1,
     chain,
     source: { variables: src.variables, operator: src.operator, actions: src.actions, isAction: src.isAction },
   });
@@ -424,6 +426,7 @@ export function markerRule(name: string, file: string, line: number): Rule {
     capture: false,
     multiMatch: false,
     valueFilter: null,
+    memoSlot: -1,
     chain: null,
     source: { variables: '', operator: '', actions: '', isAction: true },
   });

@@ -36,5 +36,15 @@ export function addAsciiUpperSources(p: Uint32Array, s: Uint32Array): Uint32Arra
   return p;
 }
 
+/** A byte set holding `bytes` (for TransformationSpec.triggers). */
+export function byteSet(bytes: readonly number[]): Uint32Array {
+  const set = new Uint32Array(8);
+  for (const b of bytes) addByte(set, b);
+  return set;
+}
+
+/** ASCII A–Z. */
+export const ASCII_UPPER: readonly number[] = Array.from({ length: 26 }, (_, i) => 0x41 + i);
+
 /** Every byte 0x80–0xFF. */
 export const HIGH_BYTES: readonly number[] = Array.from({ length: 128 }, (_, i) => 0x80 + i);

@@ -1,6 +1,6 @@
 import type { TransformationSpec } from '../types.js';
 import { fromBytes, toCBytes } from './byte-string.js';
-import { addAsciiUpperSources, sameBytes, whenProduced } from './byte-preimage.js';
+import { ASCII_UPPER, addAsciiUpperSources, byteSet, sameBytes, whenProduced } from './byte-preimage.js';
 
 /**
  * Port of v2 cmdLine: deletes \ " ' ^; turns runs of space , ; \t \r \n into one space; drops a
@@ -10,6 +10,8 @@ export const cmdLine: TransformationSpec = {
   name: 'cmdLine',
   // Bytes are lower-cased, dropped, or become a space (from space , ; \t \r \n).
   preimage: (s) => whenProduced(addAsciiUpperSources(sameBytes(s), s), 0x20, [0x2c, 0x3b, 0x09, 0x0d, 0x0a]),
+  // Everything else is copied: A-Z, the deleted bytes, the space-like bytes and NUL (the end).
+  triggers: byteSet([...ASCII_UPPER, 0x22, 0x27, 0x5c, 0x5e, 0x20, 0x2c, 0x3b, 0x09, 0x0d, 0x0a, 0x00]),
   transform(input) {
     const nul = input.indexOf('\0');
     const n = nul === -1 ? input.length : nul;

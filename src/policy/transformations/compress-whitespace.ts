@@ -1,6 +1,6 @@
 import type { TransformationSpec } from '../types.js';
 import { NBSP, fromBytes, isSpace, toCBytes } from './byte-string.js';
-import { sameBytes, whenProduced } from './byte-preimage.js';
+import { byteSet, sameBytes, whenProduced } from './byte-preimage.js';
 
 /**
  * Port of v2 compressWhitespace: every run of C-locale whitespace or NBSP (0xA0), including a run
@@ -10,6 +10,8 @@ export const compressWhitespace: TransformationSpec = {
   name: 'compressWhitespace',
   // Bytes are copied or dropped; a space stands for a whitespace run.
   preimage: (s) => whenProduced(sameBytes(s), 0x20, [0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, NBSP]),
+  // The identity without whitespace (a lone space stays a space).
+  triggers: byteSet([0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, NBSP]),
   transform(input) {
     let needed = false;
     for (let i = 0; i < input.length; i++) {

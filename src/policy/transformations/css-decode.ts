@@ -1,6 +1,6 @@
 import type { TransformationSpec } from '../types.js';
 import { fromBytes, hexDigitLoose, isSpace, isXDigit, toCBytes, x2c } from './byte-string.js';
-import { withBytes } from './byte-preimage.js';
+import { byteSet, withBytes } from './byte-preimage.js';
 
 /**
  * Port of v2 css_decode_inplace(): a backslash followed by 1-6 hex digits keeps only the last byte
@@ -11,6 +11,7 @@ export const cssDecode: TransformationSpec = {
   name: 'cssDecode',
   // The identity without '\\'.
   preimage: (s) => withBytes(s, [0x5c]),
+  triggers: byteSet([0x5c]),
   transform(input) {
     if (input.indexOf('\\') === -1) return input;
     const b = toCBytes(input);

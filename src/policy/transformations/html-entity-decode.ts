@@ -1,6 +1,6 @@
 import type { TransformationSpec } from '../types.js';
 import { NBSP, fromBytes, isAlnum, isDigit, isXDigit, toCBytes } from './byte-string.js';
-import { withBytes } from './byte-preimage.js';
+import { byteSet, withBytes } from './byte-preimage.js';
 
 /**
  * Port of v2 html_entities_decode_inplace(). Numeric entities (&#DDD; &#xHH;) with or without the
@@ -11,6 +11,7 @@ export const htmlEntityDecode: TransformationSpec = {
   name: 'htmlEntityDecode',
   // The identity without '&'.
   preimage: (s) => withBytes(s, [0x26]),
+  triggers: byteSet([0x26]),
   transform(input) {
     if (input.indexOf('&') === -1) return input;
     const b = toCBytes(input);

@@ -96,7 +96,8 @@ function buildRegistry(): ReadonlyMap<string, TransformationSpec> {
     map.set(key, spec);
   }
   for (const [alias, target] of aliases) {
-    map.set(alias.toLowerCase(), { name: alias, transform: target.transform });
+    // The alias is the same function: it keeps the byte claims the engine's filters use.
+    map.set(alias.toLowerCase(), { name: alias, transform: target.transform, preimage: target.preimage, triggers: target.triggers });
   }
   return map;
 }

@@ -1,6 +1,6 @@
 import type { TransformationSpec } from '../types.js';
 import { fromBytes, isOctDigit, isXDigit, toCBytes, x2c } from './byte-string.js';
-import { withBytes } from './byte-preimage.js';
+import { byteSet, withBytes } from './byte-preimage.js';
 
 /**
  * Port of v2 js_decode_nonstrict_inplace(): \uHHHH keeps the low byte (full-width ASCII
@@ -11,6 +11,7 @@ export const jsDecode: TransformationSpec = {
   name: 'jsDecode',
   // The identity without '\\'.
   preimage: (s) => withBytes(s, [0x5c]),
+  triggers: byteSet([0x5c]),
   transform(input) {
     if (input.indexOf('\\') === -1) return input;
     const b = toCBytes(input);

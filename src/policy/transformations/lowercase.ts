@@ -1,11 +1,13 @@
 import type { TransformationSpec } from '../types.js';
 import { fromBytes, toCBytes } from './byte-string.js';
-import { addAsciiUpperSources, sameBytes } from './byte-preimage.js';
+import { ASCII_UPPER, addAsciiUpperSources, byteSet, sameBytes } from './byte-preimage.js';
 
 /** v2 lowercases with C tolower() in the "C" locale: only A-Z, never bytes >= 0x80. */
 export const lowercase: TransformationSpec = {
   name: 'lowercase',
   preimage: (s) => addAsciiUpperSources(sameBytes(s), s),
+  // Only A-Z change.
+  triggers: byteSet(ASCII_UPPER),
   transform(input) {
     let upper = false;
     for (let i = 0; i < input.length; i++) {

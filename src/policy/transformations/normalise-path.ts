@@ -1,6 +1,6 @@
 import type { TransformationSpec } from '../types.js';
 import { fromBytes, toCBytes } from './byte-string.js';
-import { withBytes } from './byte-preimage.js';
+import { byteSet, withBytes } from './byte-preimage.js';
 
 /**
  * Port of v2 normalize_path_inplace() (pointer arithmetic turned into indexes): removes "./",
@@ -92,5 +92,6 @@ export const normalisePath: TransformationSpec = {
   name: 'normalisePath',
   // The identity without '/' and '.'.
   preimage: (s) => withBytes(s, [0x2f, 0x2e]),
+  triggers: byteSet([0x2f, 0x2e]),
   transform: (input) => normalisePathBytes(input, false),
 };

@@ -1,6 +1,6 @@
 import type { TransformationSpec } from '../types.js';
 import { fromBytes, isXDigit, toCBytes, x2c } from './byte-string.js';
-import { whenProduced, withBytes } from './byte-preimage.js';
+import { byteSet, whenProduced, withBytes } from './byte-preimage.js';
 
 /**
  * A SecUnicodeMapFile table for one code page: index = Unicode code point (0..65535),
@@ -90,6 +90,8 @@ export function createUrlDecodeUni(map: UnicodeMap | null): TransformationSpec {
     transform: (input) => urlDecodeUniWith(input, map),
     // Any byte from %XX / %uXXXX, a space from '+', every other byte copied.
     preimage: (s) => whenProduced(withBytes(s, [0x25]), 0x20, [0x2b]),
+    // The identity without '%' and '+'.
+    triggers: byteSet([0x25, 0x2b]),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { TransformationSpec } from '../types.js';
 import { fromBytes, isXDigit, toCBytes, x2c } from './byte-string.js';
-import { whenProduced, withBytes } from './byte-preimage.js';
+import { byteSet, whenProduced, withBytes } from './byte-preimage.js';
 
 export interface UrlDecodeResult {
   readonly value: string;
@@ -48,5 +48,7 @@ export const urlDecode: TransformationSpec = {
   name: 'urlDecode',
   // Any byte from %XX, a space from '+', every other byte copied.
   preimage: (s) => whenProduced(withBytes(s, [0x25]), 0x20, [0x2b]),
+  // The identity without '%' and '+'.
+  triggers: byteSet([0x25, 0x2b]),
   transform: (input) => urlDecodeNonStrict(input).value,
 };

@@ -1,5 +1,5 @@
 import type { TransformationSpec } from '../types.js';
-import { HIGH_BYTES, withBytes } from './byte-preimage.js';
+import { HIGH_BYTES, byteSet, withBytes } from './byte-preimage.js';
 
 /**
  * Port of v2 utf8_unicode_inplace_ex(): each valid 2, 3 or 4 byte UTF-8 sequence becomes the text
@@ -12,6 +12,7 @@ export const utf8toUnicode: TransformationSpec = {
   name: 'utf8toUnicode',
   // The identity for ASCII without NUL.
   preimage: (s) => withBytes(s, [0, ...HIGH_BYTES]),
+  triggers: byteSet([0, ...HIGH_BYTES]),
   transform(input) {
     let i = 0;
     for (; i < input.length; i++) {

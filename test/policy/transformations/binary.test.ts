@@ -79,6 +79,17 @@ describe('digests', () => {
     assert.equal(getTransformation('sha1')!.transform('').length, 20);
     assert.equal(getTransformation('md5')!.transform('x').length, 16);
   });
+  test('remembered digests: repeated, distinct and long inputs give the digest of each input', () => {
+    const sha1 = getTransformation('sha1')!;
+    const md5 = getTransformation('md5')!;
+    const inputs = ['Mozilla/5.0', 'Mozilla/5.0', 'curl/8', 'Mozilla/5.0', 'x'.repeat(5000), 'x'.repeat(5000) + 'y'];
+    // More distinct inputs than the memo holds, so it is also cleared and refilled on the way.
+    for (let i = 0; i < 1500; i++) inputs.push(`agent-${i % 1100}`);
+    for (const input of inputs) {
+      assert.equal(sha1.transform(input), createHash('sha1').update(input, 'latin1').digest().toString('latin1'), input.slice(0, 20));
+      assert.equal(md5.transform(input), createHash('md5').update(input, 'latin1').digest().toString('latin1'), input.slice(0, 20));
+    }
+  });
 });
 
 describe('length', () => {

@@ -83,3 +83,39 @@ for (const t of withPreimage) {
     }
   });
 }
+
+/*
+ * TransformationSpec.triggers: "an input holding none of these bytes comes out unchanged"; the engine
+ * skips the call on that promise (transaction.ts). Checked on random strings drawn from every byte
+ * outside the set, weighted towards the bytes that drive the decoders.
+ */
+const withTriggers: TransformationSpec[] = [...transformations.values()].filter((t) => t.triggers !== undefined);
+
+test('the hot CRS transformations declare triggers (aliases too)', () => {
+  const names = new Set(withTriggers.map((t) => t.name));
+  for (const n of ['lowercase', 'urlDecode', 'urlDecodeUni', 'htmlEntityDecode', 'jsDecode', 'cssDecode', 'cmdLine',
+    'compressWhitespace', 'removeNulls', 'removeWhitespace', 'utf8toUnicode', 'normalisePath', 'normalisePathWin',
+    'normalizePath', 'normalizePathWin']) {
+    assert.ok(names.has(n), `${n} declares no triggers`);
+  }
+});
+
+for (const t of withTriggers) {
+  test(`${t.name}: an input without any trigger byte comes out unchanged`, () => {
+    const allowed: number[] = [];
+    for (let b = 0; b < 256; b++) if (!has(t.triggers!, b)) allowed.push(b);
+    const interesting = [...INTERESTING].map((c) => c.charCodeAt(0)).filter((b) => !has(t.triggers!, b));
+    const rnd = mulberry32(0x7419 ^ t.name.length);
+    const inputs = FIXED.filter((s) => [...s].every((c) => !has(t.triggers!, c.charCodeAt(0))));
+    for (let i = 0; i < 20000; i++) {
+      const len = Math.floor(rnd() * 40);
+      let s = '';
+      for (let k = 0; k < len; k++) {
+        const pool = rnd() < 0.7 && interesting.length > 0 ? interesting : allowed;
+        s += String.fromCharCode(pool[Math.floor(rnd() * pool.length)]!);
+      }
+      inputs.push(s);
+    }
+    for (const input of inputs) assert.equal(t.transform(input), input, `${t.name}(${JSON.stringify(input)})`);
+  });
+}
