@@ -10,6 +10,7 @@
  * V8 RegExp is never used for rule patterns: it backtracks without bound, and its linear fallback does not
  * accept the constructs that make a pattern leave RE2 in the first place.
  */
+import { isAscii } from 'node:buffer';
 import { createRequire } from 'node:module';
 import { parsePcre, PcreSyntaxError, type Node } from './pcre-syntax.js';
 import { toRe2Source, toRe2SupersetSource, toV8Source, UnsupportedConstruct, type V8Translation } from './target-syntax.js';
@@ -307,14 +308,27 @@ function compileTranslation(pcre: string, t: Translation, options: CompileOption
 
 /*
  * node-re2 converts a string argument to UTF-8 on every call. Rules run many patterns over the same
- * value, so test() converts once and reuses the buffer while the same string comes back. (A latin1 byte
- * string's UTF-8 form is what RE2 matches code point by code point, so results are identical.)
+ * values (the raw value and its transformed forms, which the engine caches), so test() converts each
+ * subject once and keeps the last few conversions; the conversion, not the DFA, is most of an RE2 call
+ * on a 2 KB body. A latin1 byte string's UTF-8 form is what RE2 matches code point by code point, so
+ * results are identical; for ASCII the latin1 copy is that form already (and cheaper to make).
  */
-let lastSubject: string | null = null;
-let lastSubjectUtf8: Buffer = Buffer.alloc(0);
+const SUBJECT_RING = 8;
+/** Longer subjects are converted on every call (the ring must not pin large bodies). */
+const MAX_RING_SUBJECT = 64 * 1024;
+const ringSubjects: (string | null)[] = new Array<string | null>(SUBJECT_RING).fill(null);
+const ringBuffers: Buffer[] = new Array<Buffer>(SUBJECT_RING).fill(Buffer.alloc(0));
+let ringNext = 0;
 function utf8Of(s: string): Buffer {
-  if (s !== lastSubject) { lastSubjectUtf8 = Buffer.from(s, 'utf8'); lastSubject = s; }
-  return lastSubjectUtf8;
+  for (let i = 0; i < SUBJECT_RING; i++) if (ringSubjects[i] === s) return ringBuffers[i]!;
+  let b = Buffer.from(s, 'latin1');
+  if (!isAscii(b)) b = Buffer.from(s, 'utf8');
+  if (s.length <= MAX_RING_SUBJECT) {
+    ringSubjects[ringNext] = s;
+    ringBuffers[ringNext] = b;
+    ringNext = (ringNext + 1) % SUBJECT_RING;
+  }
+  return b;
 }
 
 function re2Regex(RE2: Re2Constructor, re: Re2Instance, pcre: string, source: string, groupCount: number): CompiledRegex {

@@ -12,72 +12,106 @@ export const htmlEntityDecode: TransformationSpec = {
   // The identity without '&'.
   preimage: (s) => withBytes(s, [0x26]),
   triggers: byteSet([0x26]),
-  transform(input) {
-    if (input.indexOf('&') === -1) return input;
-    const b = toCBytes(input);
-    const n = input.length;
-    let i = 0;
-    let d = 0;
-    let count = 0;
-    outer: while (i < n && count < n) {
-      let copy = 1;
-      if (b[i] === 0x26 && i + 1 < n) {
-        let j = i + 1;
-        if (b[j] === 0x23) {
-          copy++;
-          if (j + 1 < n) {
-            j++;
-            if (b[j] === 0x78 || b[j] === 0x58) {
-              copy++;
-              if (j + 1 < n) {
-                j++;
-                const k = j;
-                while (j < n && isXDigit(b[j]!)) j++;
-                if (j > k) {
-                  b[d++] = strtolLowByte(b, k, j, 16);
-                  count++;
-                  i = j < n && b[j] === 0x3b ? j + 1 : j;
-                  continue outer;
-                }
-              }
-            } else {
+  // Most '&' in request data separate arguments ("a=1&b=2"): when none starts an entity the decoder
+  // would decode, the output is the input (checked without copying it to bytes).
+  transform: (input) => (decodesAny(input) ? decodeEntities(input) : input),
+};
+
+/** The port itself, without the shortcut (exported for the test that checks the shortcut). */
+export function decodeEntities(input: string): string {
+  const b = toCBytes(input);
+  const n = input.length;
+  let i = 0;
+  let d = 0;
+  let count = 0;
+  outer: while (i < n && count < n) {
+    let copy = 1;
+    if (b[i] === 0x26 && i + 1 < n) {
+      let j = i + 1;
+      if (b[j] === 0x23) {
+        copy++;
+        if (j + 1 < n) {
+          j++;
+          if (b[j] === 0x78 || b[j] === 0x58) {
+            copy++;
+            if (j + 1 < n) {
+              j++;
               const k = j;
-              while (j < n && isDigit(b[j]!)) j++;
+              while (j < n && isXDigit(b[j]!)) j++;
               if (j > k) {
-                b[d++] = strtolLowByte(b, k, j, 10);
+                b[d++] = strtolLowByte(b, k, j, 16);
                 count++;
                 i = j < n && b[j] === 0x3b ? j + 1 : j;
                 continue outer;
               }
             }
-          }
-        } else {
-          const k = j;
-          while (j < n && isAlnum(b[j]!)) j++;
-          if (j > k) {
-            const name = fromBytes(b.subarray(k, j), j - k).toLowerCase();
-            const value = NAMED[name];
-            if (value !== undefined) {
-              b[d++] = value;
+          } else {
+            const k = j;
+            while (j < n && isDigit(b[j]!)) j++;
+            if (j > k) {
+              b[d++] = strtolLowByte(b, k, j, 10);
               count++;
               i = j < n && b[j] === 0x3b ? j + 1 : j;
               continue outer;
             }
-            // Unknown entity: copy '&' and the name as they are.
-            copy = j - k + 1;
           }
         }
-      }
-      for (let z = 0; z < copy && count < n; z++) {
-        b[d++] = b[i++]!;
-        count++;
+      } else {
+        const k = j;
+        while (j < n && isAlnum(b[j]!)) j++;
+        if (j > k) {
+          const name = fromBytes(b.subarray(k, j), j - k).toLowerCase();
+          const value = NAMED.get(name);
+          if (value !== undefined) {
+            b[d++] = value;
+            count++;
+            i = j < n && b[j] === 0x3b ? j + 1 : j;
+            continue outer;
+          }
+          // Unknown entity: copy '&' and the name as they are.
+          copy = j - k + 1;
+        }
       }
     }
-    return d === n ? input : fromBytes(b, d);
-  },
-};
+    for (let z = 0; z < copy && count < n; z++) {
+      b[d++] = b[i++]!;
+      count++;
+    }
+  }
+  return d === n ? input : fromBytes(b, d);
+}
 
-const NAMED: Record<string, number> = { quot: 0x22, amp: 0x26, lt: 0x3c, gt: 0x3e, nbsp: NBSP };
+/** A Map, not an object: "&constructor" or "&toString" must not find Object.prototype members. */
+const NAMED: ReadonlyMap<string, number> = new Map([['quot', 0x22], ['amp', 0x26], ['lt', 0x3c], ['gt', 0x3e], ['nbsp', NBSP]]);
+const LONGEST_NAME = 4;
+
+/**
+ * True when some '&' of `input` starts what transform() decodes: "&#" + a digit, "&#x"/"&#X" + a hex
+ * digit, or a known name. Every '&' is looked at where it stands (the decoder copies "&#", "&#x" and
+ * unknown "&name" runs, none of which holds another '&'), so false means the output is the input.
+ */
+function decodesAny(input: string): boolean {
+  const n = input.length;
+  for (let i = input.indexOf('&'); i !== -1 && i + 1 < n; i = input.indexOf('&', i + 1)) {
+    const c = input.charCodeAt(i + 1);
+    if (c === 0x23) {
+      if (i + 2 >= n) continue;
+      const e = input.charCodeAt(i + 2);
+      if (e === 0x78 || e === 0x58) {
+        if (i + 3 < n && isXDigit(input.charCodeAt(i + 3))) return true;
+      } else if (isDigit(e)) {
+        return true;
+      }
+      continue;
+    }
+    let j = i + 1;
+    while (j < n && j - i - 1 <= LONGEST_NAME && isAlnum(input.charCodeAt(j))) j++;
+    const len = j - i - 1;
+    // A run longer than any name is no name (the decoder reads the whole run).
+    if (len > 0 && len <= LONGEST_NAME && (j === n || !isAlnum(input.charCodeAt(j))) && NAMED.has(input.slice(i + 1, j).toLowerCase())) return true;
+  }
+  return false;
+}
 
 /**
  * `(unsigned char)strtol(digits, NULL, base)` on a 64-bit long: the low byte of the value, or of

@@ -9,16 +9,12 @@ export const lowercase: TransformationSpec = {
   // Only A-Z change.
   triggers: byteSet(ASCII_UPPER),
   transform(input) {
-    let upper = false;
-    for (let i = 0; i < input.length; i++) {
-      const c = input.charCodeAt(i);
-      if (c >= 0x41 && c <= 0x5a) upper = true;
-      // String#toLowerCase would also fold latin1 capitals (0xC0-0xDE); v2 leaves them alone.
-      else if (c >= 0xc0 && c <= 0xde) return lowerAsciiOnly(input);
-    }
-    return upper ? input.toLowerCase() : input;
+    // String#toLowerCase would also fold latin1 capitals (0xC0-0xDE); v2 leaves them alone.
+    return LATIN1_CAPITAL.test(input) ? lowerAsciiOnly(input) : input.toLowerCase();
   },
 };
+
+const LATIN1_CAPITAL = /[\xc0-\xde]/;
 
 function lowerAsciiOnly(input: string): string {
   const buf = toCBytes(input);

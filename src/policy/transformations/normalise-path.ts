@@ -11,7 +11,16 @@ import { byteSet, withBytes } from './byte-preimage.js';
 export function normalisePathBytes(input: string, win: boolean): string {
   const n = input.length;
   if (n === 0) return input;
-  if (!win && input.indexOf('/') === -1 && input.indexOf('.') === -1) return input;
+  // Without a separator the loop below only acts at the last byte, and only on a '.' there ("." and
+  // a trailing ".." after other bytes): anything else comes out unchanged.
+  if (input.charCodeAt(n - 1) !== 0x2e && input.indexOf('/') === -1 && (!win || input.indexOf('\\') === -1)) return input;
+  return normaliseLoop(input, win);
+}
+
+/** The port itself, without the shortcut (exported for the test that checks the shortcut). */
+export function normaliseLoop(input: string, win: boolean): string {
+  const n = input.length;
+  if (n === 0) return input;
   const b = toCBytes(input);
   const end = n - 1;
   let src = 0;
