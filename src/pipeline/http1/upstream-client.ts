@@ -661,6 +661,7 @@ class Connection {
 
   private readonly onSocketError = (err: Error): void => {
     this.lastError = err;
+    if (!this.closed) this.fail(new UpstreamClientError(`socket error: ${err.message}`, 'UND_ERR_SOCKET', { cause: err }));
   };
 
   private readonly onSocketClose = (): void => {
