@@ -8,18 +8,26 @@
  *
  * `apply()` is transactional: new listeners are opened first; if any fails, everything opened by this
  * call is closed again and the registry is exactly as before (Caddy's changeConfig does the same).
+ *
+ * The servers are net.Server / tls.Server with the gateway's HTTP/1.1 front end
+ * (src/pipeline/http1/server.ts), not node:http: docs/RATIONALE.md "Server front end".
  */
-import http, { type IncomingMessage, type ServerOptions, type ServerResponse } from 'node:http';
-import https from 'node:https';
+import type { ServerOptions } from 'node:http';
+import type { Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { Server as TlsServer, TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
+import { frontEndOptions } from '../pipeline/http-server-options.js';
+import { createHttp1Server, type Http1Front, type Http1Handlers } from '../pipeline/http1/server.js';
+import type { GatewayResponse } from '../pipeline/http1/types.js';
 import { DaemonError, type DaemonErrorCode } from './errors.js';
 import type { ListenerSpec } from './runtime.js';
 
-export type ClientErrorHandler = (err: Error, socket: Duplex) => void;
+/** `inFlight`: the response in progress on the connection, if any (nothing may be written once it started). */
+export type ClientErrorHandler = (err: Error, socket: Duplex, inFlight?: { readonly headersSent?: boolean } | null) => void;
 
 /** Binds `server` on an IP_TRANSPARENT socket for `spec` (bridge mode). */
-export type TransparentListenerOpener = (server: http.Server | https.Server, spec: ListenerSpec) => Promise<void>;
+export type TransparentListenerOpener = (server: NetServer, spec: ListenerSpec) => Promise<void>;
 
 /** The default hook: transparent sockets arrive with bridge mode (src/platform/transparent-socket.ts). */
 export const openTransparentListener: TransparentListenerOpener = async (_server, spec) => {
@@ -31,7 +39,7 @@ export const openTransparentListener: TransparentListenerOpener = async (_server
 };
 
 export interface ApplyOptions {
-  /** node:http options (limits, timeouts) from the pipeline's httpServerOptions(config). */
+  /** Server options (limits, timeouts; node:http's names) from the pipeline's httpServerOptions(config). */
   readonly serverOptions: ServerOptions;
   /** Attached to every server's 'clientError' (malformed requests, oversized heads). null = Node's default 400. */
   readonly clientErrorHandler: ClientErrorHandler | null;
@@ -56,12 +64,13 @@ export interface ListenerInfo {
   readonly requestsServed: number;
 }
 
-/** Server properties that can be changed on a live server; everything else in ServerOptions is fixed at creation. */
+/** Options that change on a live server; everything else in ServerOptions is fixed at creation. */
 const LIVE_OPTIONS = ['keepAliveTimeout', 'headersTimeout', 'requestTimeout', 'maxHeadersCount', 'maxRequestsPerSocket'] as const;
 
 interface Slot {
   spec: ListenerSpec;
-  readonly server: http.Server | https.Server;
+  readonly server: NetServer | TlsServer;
+  readonly front: Http1Front;
   readonly shape: string;
   requestsServed: number;
   /** Set once the server stopped accepting; resolves on its 'close' event (every connection ended). */
@@ -205,9 +214,9 @@ export class ListenerRegistry {
     for (const spec of kept) {
       const slot = this.#slots.get(spec.key)!;
       slot.spec = spec;
-      applyLiveOptions(slot.server, options.serverOptions);
-      if (spec.tls?.defaultContextOptions) (slot.server as https.Server).setSecureContext(spec.tls.defaultContextOptions);
-      else if (spec.tls) setDefaultContext(slot.server as https.Server, spec);
+      slot.front.setOptions(frontEndOptions(options.serverOptions));
+      if (spec.tls?.defaultContextOptions) (slot.server as TlsServer).setSecureContext(spec.tls.defaultContextOptions);
+      else if (spec.tls) setDefaultContext(slot.server as TlsServer, spec);
     }
     for (const slot of opened) this.#slots.set(slot.spec.key, slot);
     for (const { old, fresh } of replaced) {
@@ -234,14 +243,41 @@ export class ListenerRegistry {
 
   async #open(spec: ListenerSpec, options: ApplyOptions): Promise<Slot> {
     const source = spec.source ?? options.describe(spec);
-    let server: http.Server | https.Server;
-    const slot: Slot = { spec, server: undefined as never, shape: shapeOf(spec, options.serverOptions), requestsServed: 0, closing: null };
-    if (spec.tls === null) {
-      server = http.createServer(options.serverOptions);
-    } else {
+    const slot: Slot = { spec, server: undefined as never, front: undefined as never, shape: shapeOf(spec, options.serverOptions),
+      requestsServed: 0, closing: null };
+    const handlers: Http1Handlers = {
+      onRequest: (req, res) => {
+        slot.requestsServed++;
+        this.#served++;
+        try {
+          slot.spec.onRequest(req, res);
+        } catch (err) {
+          this.#handlerBug(slot, err, res);
+        }
+      },
+      onUpgrade: (req, socket, head) => {
+        slot.requestsServed++;
+        this.#served++;
+        try {
+          slot.spec.onUpgrade(req, socket, head);
+        } catch (err) {
+          this.#logger.error({ err, listener: slot.spec.key }, 'upgrade handler threw (a bug); connection closed');
+          socket.destroy();
+        }
+      },
+      onClientError: (err, socket, inFlight) => {
+        const handler = this.#clientError ?? options.clientErrorHandler;
+        if (handler) handler(err, socket, inFlight);
+        else answerBadRequest(err, socket, inFlight);
+      },
+      onBug: (err, where) => {
+        this.#logger.error({ err, listener: slot.spec.key, where }, 'HTTP front end callback threw (a bug); connection closed');
+      },
+    };
+    let tlsOptions: TlsOptions | null = null;
+    if (spec.tls !== null) {
       const tls = spec.tls;
-      server = https.createServer({
-        ...options.serverOptions,
+      tlsOptions = {
         ...(tls.defaultContextOptions ?? {}),
         requestCert: tls.requestCert,
         rejectUnauthorized: tls.rejectUnauthorized,
@@ -255,8 +291,13 @@ export class ListenerRegistry {
             cb(err as Error, undefined);
           }
         },
-      });
-      if (!tls.defaultContextOptions) setDefaultContext(server as https.Server, spec);
+      };
+    }
+    const { server, front } = createHttp1Server(frontEndOptions(options.serverOptions), handlers, tlsOptions);
+    (slot as { server: typeof server }).server = server;
+    (slot as { front: Http1Front }).front = front;
+    if (spec.tls !== null) {
+      if (!spec.tls.defaultContextOptions) setDefaultContext(server as TlsServer, spec);
       // Bridge mode, no SNI: the certificate depends on the connection's local address. tls.Server creates
       // the TLSSocket in its own 'connection' listener from the server's shared context, synchronously, so
       // a listener placed before it chooses the context for exactly this connection.
@@ -268,32 +309,6 @@ export class ListenerRegistry {
         this.#logger.debug({ listener: slot.spec.key, peerIp: socket.remoteAddress, code: err.code, reason: err.message }, 'TLS handshake failed');
       });
     }
-    (slot as { server: typeof server }).server = server;
-    applyLiveOptions(server, options.serverOptions);
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      slot.requestsServed++;
-      this.#served++;
-      try {
-        slot.spec.onRequest(req, res);
-      } catch (err) {
-        this.#handlerBug(slot, err, res);
-      }
-    });
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      slot.requestsServed++;
-      this.#served++;
-      try {
-        slot.spec.onUpgrade(req, socket, head);
-      } catch (err) {
-        this.#logger.error({ err, listener: slot.spec.key }, 'upgrade handler threw (a bug); connection closed');
-        socket.destroy();
-      }
-    });
-    server.on('clientError', (err: Error, socket: Duplex) => {
-      const handler = this.#clientError ?? options.clientErrorHandler;
-      if (handler) handler(err, socket);
-      else answerBadRequest(err, socket);
-    });
     try {
       await listenOn(server, spec, this.#openTransparent);
     } catch (err) {
@@ -303,11 +318,10 @@ export class ListenerRegistry {
     return slot;
   }
 
-  #handlerBug(slot: Slot, err: unknown, res: ServerResponse): void {
+  #handlerBug(slot: Slot, err: unknown, res: GatewayResponse): void {
     this.#logger.error({ err, listener: slot.spec.key }, 'request handler threw (a bug); answered 500');
     if (!res.headersSent) {
-      res.statusCode = 500;
-      res.setHeader('connection', 'close');
+      res.writeHead(500, ['connection', 'close', 'content-length', '0']);
       res.end();
     } else {
       res.destroy();
@@ -322,7 +336,7 @@ export class ListenerRegistry {
       slot.closing = new Promise<void>((resolve) => server.once('close', () => resolve()));
       server.close();
       // Idle keep-alive sockets go now; busy ones after their current response.
-      server.closeIdleConnections();
+      slot.front.drain();
     }
     return slot.closing;
   }
@@ -332,7 +346,7 @@ export class ListenerRegistry {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
-        slot.server.closeAllConnections();
+        slot.front.closeAllConnections();
         // Upgraded tunnels are not HTTP connections any more; the mode runtime ends them on its close().
         setTimeout(resolve, 1000).unref();
       }, graceMs);
@@ -347,25 +361,20 @@ export class ListenerRegistry {
   /** For a listener that never accepted anything (a failed apply). */
   async #closeNow(slot: Slot): Promise<void> {
     const closed = this.#stopAccepting(slot);
-    slot.server.closeAllConnections();
+    slot.front.closeAllConnections();
     await closed;
   }
 }
 
 /** What node:http does when no 'clientError' listener exists (used until the pipeline provides one). */
-function answerBadRequest(err: Error & { code?: string }, socket: Duplex): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) {
+function answerBadRequest(err: Error & { code?: string }, socket: Duplex, inFlight?: { readonly headersSent?: boolean } | null): void {
+  if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent === true) {
     socket.destroy();
     return;
   }
-  const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
-}
-
-function applyLiveOptions(server: http.Server, options: ServerOptions): void {
-  const target = server as unknown as Record<string, unknown>;
-  const source = options as Record<string, unknown>;
-  for (const k of LIVE_OPTIONS) if (source[k] !== undefined) target[k] = source[k];
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`, () => socket.destroy());
 }
 
 /**
@@ -373,11 +382,11 @@ function applyLiveOptions(server: http.Server, options: ServerOptions): void {
  * takes options, not a SecureContext), so when the runtime does not provide `defaultContextOptions` the
  * server's shared credentials are replaced directly: without it, clients that send no SNI would fail.
  */
-function setDefaultContext(server: https.Server, spec: ListenerSpec): void {
+function setDefaultContext(server: TlsServer, spec: ListenerSpec): void {
   (server as unknown as { _sharedCreds: unknown })._sharedCreds = spec.tls!.defaultContext;
 }
 
-function listenOn(server: http.Server, spec: ListenerSpec, openTransparent: TransparentListenerOpener): Promise<void> {
+function listenOn(server: NetServer, spec: ListenerSpec, openTransparent: TransparentListenerOpener): Promise<void> {
   if (spec.transparent) return openTransparent(server, spec);
   return new Promise<void>((resolve, reject) => {
     const onError = (err: Error) => {

@@ -148,7 +148,7 @@ class Http1Connection implements RequestOwner, ResponseOwner {
   private gotBytes = false;
   private readonly acceptedAt = Date.now();
   private idleSince = 0;
-  /** The client sent FIN: answer what is in flight, then close. */
+  /** The client sent FIN. */
   private peerEnded = false;
   /** A parse error or timeout was reported: nothing more is parsed or answered. */
   private failed = false;
@@ -461,8 +461,10 @@ class Http1Connection implements RequestOwner, ResponseOwner {
         return;
       }
     }
-    if (this.current === null) this.socket.destroySoon();
-    // Else: the response in flight is written, then the connection closes (responseWritten).
+    // Like node:http (httpAllowHalfOpen off): a client that sent FIN is gone. Closing now is also what
+    // tells the pipeline, through the response's 'close', to abandon an upstream request in flight.
+    this.closing = true;
+    this.socket.destroySoon();
   }
 
   socketClosed(): void {
@@ -625,19 +627,20 @@ export interface Http1ServerOptions extends Http1Options {
 }
 
 /**
- * A net.Server (or, with `tlsOptions`, a tls.Server) serving HTTP/1.1 through `handlers`. `allowHalfOpen`
- * lets a client that half-closes after its request still get the answer.
+ * A net.Server (or, with `tlsOptions`, a tls.Server) serving HTTP/1.1 through `handlers`. On plain TCP
+ * `allowHalfOpen` lets a client that half-closes after its request still get the answer.
  */
 export function createHttp1Server(options: Http1ServerOptions, handlers: Http1Handlers,
   tlsOptions: TlsOptions | null = null): { server: NetServer | TlsServer; front: Http1Front } {
   const front = new Http1Front(options, handlers);
   const base = {
-    allowHalfOpen: true,
     noDelay: options.noDelay ?? true,
     ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}),
   };
+  // TLS stays as node:https has it (no half-open): a TLSSocket that ends before or during the handshake
+  // would otherwise never close.
   const server = tlsOptions === null
-    ? net.createServer(base)
+    ? net.createServer({ ...base, allowHalfOpen: true })
     : tls.createServer({ ALPNProtocols: ['http/1.1'], ...tlsOptions, ...base });
   front.attach(server);
   return { server, front };
