@@ -149,6 +149,7 @@ async function rawOrigin(onSocket: (socket: Socket, index: number) => void) {
   await listen(server);
   return {
     port: (server.address() as AddressInfo).port,
+    server,
     sockets,
     async close(): Promise<void> {
       for (const s of sockets) s.destroy();
@@ -455,6 +456,26 @@ describe('Http1Pool: interim responses, server behaviour and failures (raw origi
       await send(q, { method: 'POST' }).done;
       assert.equal(await code(send(q, { method: 'POST' }).done), 'UND_ERR_SOCKET');
       await post.close();
+    } finally {
+      await origin.close();
+    }
+  });
+
+  test('a replayed GET whose new connection is refused reports the socket error it was replayed for', async () => {
+    const origin = await rawOrigin((s) => onHeads(s, (_head, n) => {
+      if (n === 1) {
+        origin.server.close(); // no new connections from now on
+        s.destroy();
+        return;
+      }
+      s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    }));
+    try {
+      const p = pool(origin.port);
+      await send(p).done;
+      const failure = await send(p).done.catch((e: unknown) => e) as { code?: string; cause?: { code?: string } };
+      assert.equal(failure.code, 'UND_ERR_SOCKET', 'the caller may still retry it elsewhere');
+      assert.equal(failure.cause?.code, 'ECONNREFUSED');
     } finally {
       await origin.close();
     }

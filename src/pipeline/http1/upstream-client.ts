@@ -1091,7 +1091,12 @@ export class Http1Pool {
       if (this.queue.length > this.connecting) {
         const request = this.queue.shift()!;
         request.done = true;
-        reportError(request.handler, err ?? new UpstreamClientError('the connector returned no socket', 'UND_ERR_SOCKET'));
+        const cause = err ?? new UpstreamClientError('the connector returned no socket', 'UND_ERR_SOCKET');
+        // A replayed request was written once and lost with its socket: that is what its caller hears (it
+        // may retry elsewhere on a socket error), not the connect failure of the second try.
+        reportError(request.handler, request.replayed
+          ? new UpstreamClientError(`other side closed, and reconnecting failed: ${cause.message}`, 'UND_ERR_SOCKET', { cause })
+          : cause);
       }
       this.pump();
       this.settle();
