@@ -385,14 +385,17 @@ class Connection {
           reportError(request.handler, err as Error);
         }
       }
-      if (request.done) {
-        // Aborted before anything was written: the socket is as good as before.
-        this.request = null;
-        request.conn = null;
-        pool.running--;
-        pool.release(this);
+      if (request.done || this.closed) {
+        // Aborted before anything was written: the socket is as good as before (unless the handler
+        // destroyed the pool meanwhile).
+        this.handBack(request, null);
         return;
       }
+    }
+    const body = request.body;
+    if (request.bodyKind === BodyKind.Stream && ((body as Readable).destroyed || (body as Readable).readableEnded)) {
+      this.handBack(request, new UpstreamClientError('the request body stream was already consumed or destroyed', 'UND_ERR_ABORTED'));
+      return;
     }
     const socket = this.socket!;
     request.written = true;
@@ -404,20 +407,30 @@ class Connection {
         // Head and body leave in one writev.
         socket.cork();
         socket.write(request.head, 'latin1');
-        socket.write(request.body as Buffer);
+        socket.write(body as Buffer);
         socket.uncork();
         break;
       case BodyKind.Stream:
-        this.streamBody(request, request.body as Readable);
+        this.streamBody(request, body as Readable);
         break;
     }
   }
 
-  private streamBody(request: UpstreamRequest, body: Readable): void {
-    if (body.destroyed || body.readableEnded) {
-      this.fail(new UpstreamClientError('the request body stream was already consumed or destroyed', 'UND_ERR_ABORTED'));
-      return;
+  /** Undoes start() for a request that never wrote a byte; the socket goes back to the pool. */
+  private handBack(request: UpstreamRequest, err: Error | null): void {
+    if (this.request === request) {
+      this.request = null;
+      request.conn = null;
+      this.pool.running--;
     }
+    if (!request.done) {
+      request.done = true;
+      reportError(request.handler, err ?? new UpstreamClientError('the connection closed before the request was sent', 'UND_ERR_SOCKET'));
+    }
+    if (!this.closed) this.pool.release(this);
+  }
+
+  private streamBody(request: UpstreamRequest, body: Readable): void {
     this.body = body;
     this.bodyChunked = request.declaredLength < 0;
     this.bodyLeft = request.declaredLength;
@@ -492,11 +505,6 @@ class Connection {
     body.removeListener('close', this.onBodyClose);
     body.removeListener('error', this.onBodyError);
     body.on('error', ignoreError);
-  }
-
-  /** Still writing the request body. */
-  get writingBody(): boolean {
-    return this.body !== null;
   }
 
   // ---- reading ----
