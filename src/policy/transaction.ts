@@ -19,6 +19,7 @@ import { NamesView } from './variables/variable-spec.js';
 import { inRange, type IdRange } from './id-range.js';
 import { parseRequestBody } from './body/index.js';
 import { meetsByteSets, presentBytes } from './value-filter.js';
+import { NOT_QUICK, type QuickRejectTable } from './quick-reject.js';
 
 export type { RuleEngineMode } from './seclang/settings.js';
 export type BodyProcessorName = 'URLENCODED' | 'MULTIPART' | 'JSON' | 'XML';
@@ -198,6 +199,8 @@ export class Transaction implements OperatorTx {
   readonly tx: unknown = this;
   capturing = false;
   private readonly pendingCaptures: (string | undefined)[] = [];
+  /** Collection views by quick-reject id, resolved on first use. */
+  private readonly quickViews: (CollectionView | null | undefined)[] = [];
   /** Bitmap of an intermediate transformed value (transform()). */
   private readonly scratchBytes = new Uint32Array(8);
   private capturesSet = false;
@@ -390,8 +393,17 @@ export class Transaction implements OperatorTx {
     if (this.allowScope === 'phase') this.allowScope = null;
     const rules = this.policy.phases[phase]!;
     const targets = this.policy.skipTargets[phase]!;
+    const quick = this.policy.quickReject.phases[phase]!;
+    const quickSlot = quick.slot;
     let i = 0;
     while (i < rules.length) {
+      // Rules that cannot match anything in this request are passed over from the flat table alone
+      // (quick-reject.ts), as the loop below passes over a rule that does not match: such a rule
+      // leaves nothing a later rule can see (MATCHED_VARS is reset when each rule starts).
+      if (quickSlot[i] !== NOT_QUICK && this.quickRejects(quick, i)) {
+        i++;
+        continue;
+      }
       const rule = rules[i]!;
       if (rule.marker !== null || this.isRemoved(rule)) {
         i++;
@@ -417,6 +429,34 @@ export class Transaction implements OperatorTx {
         i++;
       }
     }
+  }
+
+  /** True when the table's rule `i` cannot match this request (see quick-reject.ts). */
+  private quickRejects(q: QuickRejectTable, i: number): boolean {
+    const slot = q.slot[i]!;
+    const word = slot >= 0 ? slot >>> 5 : 0;
+    const bit = slot >= 0 ? 1 << (slot & 31) : 0;
+    const fStart = q.filterStart[i]!;
+    const fEnd = q.filterEnd[i]!;
+    const filters = q.filters;
+    for (let c = q.collStart[i]!, end = q.collEnd[i]!; c < end; c++) {
+      const sum = this.collectionSummary(q.colls[c]!);
+      if (sum === null) continue; // no entries
+      if (bit !== 0 && (sum.known[word]! & bit) !== 0) continue;
+      if (fStart < fEnd && !meetsFlatByteSets(sum.bytes, filters, fStart, fEnd)) continue;
+      return false;
+    }
+    return true;
+  }
+
+  /** Summary of the collection with this quick-reject id, null when it has no entries. */
+  private collectionSummary(id: number): EntrySummary | null {
+    let view = this.quickViews[id];
+    if (view === undefined) view = this.quickViews[id] = this.policy.quickReject.specs[id]!.collection!(this);
+    if (view === null) return null;
+    const list = view.all();
+    if (list.length === 0) return null;
+    return this.summaryOf(view, list);
   }
 
   private isRemoved(rule: Rule): boolean {
@@ -527,8 +567,15 @@ export class Transaction implements OperatorTx {
       const excluding = target.exclusions.length > 0 || runtimeEx.length > 0;
       const bare = spec.selectorIsPath === true;
       const n = list.length;
+      // Entries already known not to match this link are passed over here, without a call.
+      const memoWord = slot >= 0 && spec.cacheable ? slot >>> 5 : -1;
+      const memoBit = 1 << (slot & 31);
       for (let i = 0; i < n; i++) {
         const e = list[i]!;
+        if (memoWord >= 0) {
+          const r = e.memo;
+          if (r !== null && (r[memoWord]! & memoBit) !== 0) continue;
+        }
         if (keyRe !== null && !keyRe.test(e.key)) continue;
         if (excluding && isExcluded(e.key, target.exclusions, runtimeEx)) continue;
         out = this.evalEntry(rule, spec, e, bare, out, slot);
@@ -818,6 +865,17 @@ const NO_MATCHERS: readonly KeyMatcher[] = Object.freeze([]);
 
 /** TX keys of captures (TX.0 … TX.9), not rebuilt per match. */
 const CAPTURE_KEYS: readonly string[] = Object.freeze(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+
+/** meetsByteSets for byte sets stored flat, 8 words each, in sets[start, end). */
+function meetsFlatByteSets(present: Uint32Array, sets: Uint32Array, start: number, end: number): boolean {
+  for (let k = start; k < end; k += 8) {
+    if (
+      ((present[0]! & sets[k]!) | (present[1]! & sets[k + 1]!) | (present[2]! & sets[k + 2]!) | (present[3]! & sets[k + 3]!) |
+        (present[4]! & sets[k + 4]!) | (present[5]! & sets[k + 5]!) | (present[6]! & sets[k + 6]!) | (present[7]! & sets[k + 7]!)) === 0
+    ) return false;
+  }
+  return true;
+}
 
 /** True when the two byte sets share a byte. */
 function intersects(a: Uint32Array, b: Uint32Array): boolean {

@@ -126,3 +126,24 @@ test('whole-collection skips: one unknown or filter-passing entry among known on
   assert.deepEqual(post(policy, '/?a=hello&b=world', 'c=evil&x1=again'), ['3:ARGS:c', '4:ARGS_NAMES:x1']);
   assert.deepEqual(post(policy, '/?a=hello&b=world', 'c=evil&x1=again'), ['3:ARGS:c', '4:ARGS_NAMES:x1']);
 });
+
+test('quick reject: a rule passed over from the table behaves as a rule that did not match (MATCHED_VARS, removal)', () => {
+  const rules = (ctl: string) =>
+    compileSecLang(
+      BASE +
+        [
+          `SecRule ARGS:a "@rx ^x$" "id:1,phase:1,pass${ctl}"`,
+          // Whole-collection target with a value filter: rejected from the table (no '<' in ARGS).
+          'SecRule ARGS "@rx <" "id:2,phase:1,pass"',
+          'SecRule MATCHED_VARS "@rx ^x$" "id:3,phase:1,pass"',
+        ].join('\n'),
+      'memo.conf',
+    );
+  // MATCHED_VARS belongs to the rule being evaluated: rule 3 never sees rule 1's match, whether rule 2
+  // was passed over from the table or removed at run time.
+  assert.deepEqual(request(rules(''), '/?a=x&b=y').ids, [1]);
+  assert.deepEqual(request(rules(',ctl:ruleRemoveById=2'), '/?a=x&b=y').ids, [1]);
+  assert.deepEqual(request(rules(',ctl:ruleRemoveById=2'), '/?a=x&b=%3C').ids, [1]);
+  // With '<' present rule 2 is evaluated and matches.
+  assert.deepEqual(request(rules(''), '/?a=x&b=%3C').ids, [1, 2]);
+});

@@ -207,6 +207,8 @@ function asciiLowerOf(s: string, f: ValueFacts): string {
   // ASCII only: the literals fold ASCII, and String#toLowerCase would also fold Latin-1 bytes (É → é).
   // No upper-case letter present (bytes 0x41–0x5A: bits 1–26 of word 2): the value is its own lower case.
   if ((f.bytes[2]! & 0x07fffffe) === 0) return (f.lower = s);
+  // Without latin1 capitals (0xC0-0xDE: bits 0-30 of word 6) the native lower-casing folds A-Z only.
+  if ((f.bytes[6]! & 0x7fffffff) === 0) return (f.lower = s.toLowerCase());
   return (f.lower = s.replace(ASCII_UPPER_RUN, (m) => m.toLowerCase()));
 }
 

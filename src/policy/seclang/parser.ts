@@ -23,6 +23,7 @@ import {
 } from './rule-parser.js';
 import { cloneSettings, defaultSettings, type EngineSettings } from './settings.js';
 import { NoMatchMemo } from '../no-match-memo.js';
+import { buildQuickReject, type QuickRejectIndex } from '../quick-reject.js';
 
 export interface CompiledPolicy {
   readonly settings: Readonly<EngineSettings>;
@@ -33,6 +34,8 @@ export interface CompiledPolicy {
   readonly ruleCount: number;
   /** "No match" answers of pure rule links per raw value, shared by this policy's transactions. */
   readonly noMatchMemo: NoMatchMemo;
+  /** Flat per-phase tables for rejecting rules without touching them (quick-reject.ts). */
+  readonly quickReject: QuickRejectIndex;
 }
 
 const MAX_INCLUDE_DEPTH = 32;
@@ -207,12 +210,14 @@ export class PolicyBuilder {
       });
       return m;
     });
+    const noMatchMemo = new NoMatchMemo(this.rules);
     return Object.freeze({
       settings: Object.freeze(cloneSettings(this.settings)),
       phases: Object.freeze(phases.map((p) => Object.freeze(p))),
       skipTargets: Object.freeze(skipTargets),
       ruleCount: this.rules.filter((r) => r.marker === null).length,
-      noMatchMemo: new NoMatchMemo(this.rules),
+      noMatchMemo,
+      quickReject: buildQuickReject(phases, (link) => noMatchMemo.slotOf(link)),
     });
   }
 }
