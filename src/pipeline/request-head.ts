@@ -10,6 +10,14 @@ import type { GatewayRequest } from './http1/types.js';
 import type { Route } from './route.js';
 
 /**
+ * `req.headers[lowerName]` as a string, read without building the headers object when the request can
+ * (the front end's requests); node:http's requests fall back to their object.
+ */
+export function headerOf(req: GatewayRequest, lowerName: string): string | undefined {
+  return req.header !== undefined ? req.header(lowerName) : (req.headers[lowerName] as string | undefined);
+}
+
+/**
  * Header count and URL length. (Header *bytes* are node:http's maxHeaderSize, answered 431 through the
  * clientError handler.) node:http itself silently truncates beyond server.maxHeadersCount (default
  * 2000), which is far above any sane limit, so a count at or over our limit is still visible here.
@@ -18,13 +26,13 @@ export function checkHeadLimits(req: GatewayRequest, limits: Limits): FailureAns
   if (req.rawHeaders.length > limits.maxHeaderCount * 2) return ANSWERS['too-many-headers'];
   // RFC 9112 §3.2: a 1.1 request without Host is answered 400. Checked here rather than by node:http
   // (requireHostHeader) so that it is logged like every other refusal.
-  if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {
+  if (headerOf(req, 'host') === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {
     return ANSWERS['missing-host'];
   }
   // node:http decodes the request target as latin1: one char per received byte.
   if (req.url !== undefined && req.url.length > limits.maxUrlBytes) return ANSWERS['url-too-long'];
   if (limits.maxRequestBodyBytes > 0) {
-    const declared = req.headers['content-length'];
+    const declared = headerOf(req, 'content-length');
     if (declared !== undefined && Number(declared) > limits.maxRequestBodyBytes) return ANSWERS['body-too-large'];
   }
   return null;
@@ -32,7 +40,7 @@ export function checkHeadLimits(req: GatewayRequest, limits: Limits): FailureAns
 
 /** Lower-case host without port; '' when the request has none. */
 export function hostOf(req: GatewayRequest): string {
-  const value = req.headers.host;
+  const value = headerOf(req, 'host');
   if (value === undefined || value.length === 0) return '';
   let end = value.length;
   if (value.charCodeAt(0) === 91 /* [ */) {
@@ -62,8 +70,8 @@ export function pathOf(url: string | undefined): string {
 
 /** True when the request carries a body (Content-Length > 0 or any Transfer-Encoding). */
 export function hasRequestBody(req: GatewayRequest): boolean {
-  if (req.headers['transfer-encoding'] !== undefined) return true;
-  const length = req.headers['content-length'];
+  if (headerOf(req, 'transfer-encoding') !== undefined) return true;
+  const length = headerOf(req, 'content-length');
   return length !== undefined && length !== '0';
 }
 
@@ -76,10 +84,10 @@ export function upstreamRequestHeaders(req: GatewayRequest, route: Route, peerIp
   upgrade: boolean): string[] {
   const raw = req.rawHeaders;
   const fwd = route.forwarding;
-  const nominated = connectionNominatedHeaders(req.headers.connection);
+  const nominated = connectionNominatedHeaders(headerOf(req, 'connection'));
   const peerTrusted = fwd.isTrustedProxy(peerIp);
-  const replaceProto = fwd.addProto && !(peerTrusted && req.headers['x-forwarded-proto'] !== undefined);
-  const replaceHost = fwd.addHost && !(peerTrusted && req.headers['x-forwarded-host'] !== undefined);
+  const replaceProto = fwd.addProto && !(peerTrusted && headerOf(req, 'x-forwarded-proto') !== undefined);
+  const replaceHost = fwd.addHost && !(peerTrusted && headerOf(req, 'x-forwarded-host') !== undefined);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
@@ -94,10 +102,11 @@ export function upstreamRequestHeaders(req: GatewayRequest, route: Route, peerIp
   }
   if (route.hostHeader !== null) out.push('host', route.hostHeader);
   if (fwd.outgoingForHeader !== null) {
-    out.push(fwd.outgoingForHeader, outgoingForwardedFor(fwd, peerIp, req.headers[fwd.outgoingForHeader]));
+    out.push(fwd.outgoingForHeader, outgoingForwardedFor(fwd, peerIp, headerOf(req, fwd.outgoingForHeader)));
   }
   if (replaceProto) out.push('x-forwarded-proto', tls ? 'https' : 'http');
-  if (replaceHost && req.headers.host !== undefined) out.push('x-forwarded-host', req.headers.host);
-  if (upgrade) out.push('connection', 'upgrade', 'upgrade', req.headers.upgrade ?? 'websocket');
+  const host = replaceHost ? headerOf(req, 'host') : undefined;
+  if (host !== undefined) out.push('x-forwarded-host', host);
+  if (upgrade) out.push('connection', 'upgrade', 'upgrade', headerOf(req, 'upgrade') ?? 'websocket');
   return out;
 }

@@ -21,7 +21,7 @@ import { ANSWERS, classifyUpstreamError, type FailureAnswer } from './failure-an
 import { normalizePeerIp } from './forwarded.js';
 import { connectionNominatedHeaders, isResponseHopByHop } from './hop-by-hop.js';
 import type { Decision, Inspection, InspectorSet, RequestFacts } from './inspection.js';
-import { checkHeadLimits, hasRequestBody, hostOf, pathOf, upstreamRequestHeaders } from './request-head.js';
+import { checkHeadLimits, hasRequestBody, headerOf, hostOf, pathOf, upstreamRequestHeaders } from './request-head.js';
 import { nextRequestId } from './request-id.js';
 import type { PoolPick, Route, RouteLookup } from './route.js';
 import type { GatewayRequest, GatewayResponse } from './http1/types.js';
@@ -243,14 +243,14 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.path = pathOf(req.url);
     this.hasBody = hasRequestBody(req);
     this.requestEnded = !this.hasBody;
-    if (this.hasBody && req.headers['transfer-encoding'] === undefined) this.declaredLength = Number(req.headers['content-length']);
+    if (this.hasBody && headerOf(req, 'transfer-encoding') === undefined) this.declaredLength = Number(headerOf(req, 'content-length'));
     if (overLimit !== null) return this.answer(overLimit);
 
     const route = lookup(this.host, this.path, req);
     if (route === null) return this.answer(ANSWERS['no-matching-rule']);
     this.route = route;
     const fwd = route.forwarding;
-    if (fwd.trustedHeader !== null) this.clientIp = fwd.clientIp(this.peerIp, req.headers[fwd.trustedHeader]);
+    if (fwd.trustedHeader !== null) this.clientIp = fwd.clientIp(this.peerIp, headerOf(req, fwd.trustedHeader));
     if (route.requireClientCertificate && (req.socket as TLSSocket).authorized !== true) {
       return this.answer(ANSWERS['client-certificate-required']);
     }

@@ -13,7 +13,7 @@ import { ANSWERS, classifyUpstreamError, type FailureAnswer } from './failure-an
 import { normalizePeerIp } from './forwarded.js';
 import type { GatewayRequest } from './http1/types.js';
 import type { Decision, Inspection } from './inspection.js';
-import { checkHeadLimits, hostOf, pathOf, upstreamRequestHeaders } from './request-head.js';
+import { checkHeadLimits, headerOf, hostOf, pathOf, upstreamRequestHeaders } from './request-head.js';
 import { nextRequestId } from './request-id.js';
 import type { RequestPipeline } from './request-pipeline.js';
 import type { PoolPick, RouteLookup } from './route.js';
@@ -127,7 +127,7 @@ export function relayUpgrade(pipeline: RequestPipeline, req: GatewayRequest, cli
   if (overLimit !== null) return answer(overLimit);
   if (route === null) return answer(ANSWERS['no-matching-rule']);
   const fwd = route.forwarding;
-  if (fwd.trustedHeader !== null) clientIp = fwd.clientIp(peerIp, req.headers[fwd.trustedHeader]);
+  if (fwd.trustedHeader !== null) clientIp = fwd.clientIp(peerIp, headerOf(req, fwd.trustedHeader));
   if (route.requireClientCertificate && (socket as TLSSocket).authorized !== true) {
     return answer(ANSWERS['client-certificate-required']);
   }

@@ -6,6 +6,7 @@
  * Built once per configuration by a PoolSet; `pick` and `retry` run per request.
  */
 import type { GatewayRequest } from '../pipeline/http1/types.js';
+import { headerOf } from '../pipeline/request-head.js';
 import type { Logger } from 'pino';
 import type { PoolMember, ServerPoolConfig } from '../config/types.js';
 import type { PoolPick, RoutePool } from '../pipeline/route.js';
@@ -82,7 +83,7 @@ export class ServerPool implements RoutePool {
     let server: PoolServer | null = null;
     let setCookie: string | null = null;
     if (this.stickyCookie !== null) {
-      const id = cookieValue(req.headers.cookie, this.stickyCookie);
+      const id = cookieValue(headerOf(req, 'cookie'), this.stickyCookie);
       const pinned = id === null ? undefined : this.byCookieId.get(id);
       if (pinned !== undefined && pinned.usable(now) && (tried === null || !tried.has(pinned))) server = pinned;
     }

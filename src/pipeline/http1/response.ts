@@ -137,7 +137,7 @@ export class Http1Response implements GatewayResponse {
     const req = this.req;
     const http11 = req.httpVersionMajor === 1 && req.httpVersionMinor >= 1;
     // An HTTP/1.0 client understands chunked only when it said so (node: `TE: chunked`).
-    const chunkedAllowed = http11 || CHUNKED_TOKEN.test(String(req.headers.te ?? ''));
+    const chunkedAllowed = http11 || CHUNKED_TOKEN.test(req.header('te') ?? '');
     const hasBody = req.method !== 'HEAD' && code !== 204 && code !== 304 && (code < 100 || code > 199);
     let last = false;
     if (connection === 1) {

@@ -23,6 +23,11 @@ export interface GatewayRequest {
    * fields dropped (first wins), Cookie joined with '; ', Set-Cookie an array, the rest joined with ', '.
    */
   readonly headers: IncomingHttpHeaders;
+  /**
+   * One field as `headers[lowerName]` gives it, without building `headers` (the front end's requests
+   * have it; node:http's do not). Use headerOf() from request-head.ts.
+   */
+  header?(lowerName: string): string | undefined;
   /** The client connection (a TLSSocket on TLS listeners). */
   readonly socket: Socket;
 
