@@ -363,6 +363,32 @@ describe('Http1Pool: interim responses, server behaviour and failures (raw origi
     }
   });
 
+  test('a head of more than 32 header lines (node flushes them early) reaches onHeaders whole', async () => {
+    const lines = Array.from({ length: 40 }, (_, i) => `X-H${i}: v${i}\r\n`).join('');
+    const origin = await rawOrigin((s) => onHeads(s, () => s.write(`HTTP/1.1 200 OK\r\n${lines}Content-Length: 2\r\n\r\nok`)));
+    try {
+      const r = await send(pool(origin.port)).done;
+      assert.equal(r.headers.length, 82);
+      assert.equal(header(r.headers, 'x-h0'), 'v0');
+      assert.equal(header(r.headers, 'x-h39'), 'v39');
+      assert.equal(header(r.headers, 'content-length'), '2');
+      assert.equal(r.body.toString(), 'ok');
+    } finally {
+      await origin.close();
+    }
+  });
+
+  test('a connector that throws or calls back with an error: the request fails with that error', async () => {
+    const thrown = Object.assign(new Error('no route'), { code: 'EHOSTUNREACH' });
+    const throwing = new Http1Pool('http://127.0.0.1:9', { connect: () => { throw thrown; } });
+    const failing = new Http1Pool('http://127.0.0.1:9', { connect: (_o, cb) => setImmediate(() => cb(thrown, null)) });
+    pools.push(throwing, failing);
+    assert.equal(await send(throwing).done.catch((e: unknown) => e), thrown);
+    assert.equal(await send(failing).done.catch((e: unknown) => e), thrown);
+    assert.equal(classifyUpstreamError(thrown).reason, 'upstream-unreachable');
+    assert.equal(throwing.stats.connecting + failing.stats.connecting, 0);
+  });
+
   test('trailers of a chunked response are given to onComplete', async () => {
     const origin = await rawOrigin((s) => onHeads(s, () => {
       s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n2\r\nhi\r\n0\r\nX-Checksum: abc\r\n\r\n');
