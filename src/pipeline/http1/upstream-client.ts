@@ -1091,6 +1091,10 @@ export class Http1Pool {
 
   private connected(conn: Connection, err: Error | null, socket: Socket | null): void {
     this.connecting--;
+    if (err === null && socket !== null && socket.destroyed) {
+      // Closed before we could listen to it: its 'close' may already be behind us, so it is not counted.
+      err = new UpstreamClientError('the connection closed as it was opened', 'UND_ERR_SOCKET');
+    }
     if (err !== null || socket === null) {
       conn.closed = true;
       this.conns.delete(conn);
