@@ -19,12 +19,14 @@ export interface VarEntry {
   bytesOf: string | null;
   /** [this], for MapCollection.byKey (TX:name is read by most CRS rules; no array per read). */
   alone: readonly VarEntry[] | null;
-  /** The policy's no-match record for `value` (no-match-memo.ts), looked up on first use. */
+  /** The policy's no-match record for `memoOf` (no-match-memo.ts), looked up on first use. */
   memo: Uint32Array | null;
+  /** The value `memo` describes, for entries whose value changes (TX …); unused for the others. */
+  memoOf: string | null;
 }
 
 export function entry(key: string, value: string): VarEntry {
-  return { key, value, cache: null, bytes: null, bytesOf: null, alone: null, memo: null };
+  return { key, value, cache: null, bytes: null, bytesOf: null, alone: null, memo: null, memoOf: null };
 }
 
 /** Read access shared by every collection kind. */

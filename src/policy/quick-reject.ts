@@ -3,14 +3,19 @@
  * targets or its operator — objects scattered over the heap, whose loads (cache misses) were the
  * largest single cost of the loop on CRS (hundreds of rules per request, most of which match nothing).
  *
- * A rule qualifies when it is a chain starter with an operator whose every target is a whole request
- * collection (ARGS, ARGS_NAMES, REQUEST_COOKIES, REQUEST_HEADERS, XML:/* …: cacheable, with a
- * version), no `&` count and no key selector, and the link has a value filter or a no-match slot.
- * At run time the rule is rejected when, for every target collection, the collection is empty, or its
- * entries' byte union misses the value filter, or every entry is known not to match the link (the
- * collection summaries of collection.ts). Those are the same necessary conditions the loop checks per
- * target (exclusions only remove entries), so a rejected rule is one that would not have matched: the
- * starter does not match, the chain is not evaluated, nothing happens.
+ * A rule qualifies when it is a chain starter with an operator, the link has a value filter or a
+ * no-match slot, and every target is one of:
+ *  - a whole request collection (ARGS, ARGS_NAMES, REQUEST_COOKIES, REQUEST_HEADERS, XML:/* …:
+ *    cacheable, with a version), without `&` and key selector: rejected when the collection is empty,
+ *    or its entries' byte union misses the value filter, or every entry is known not to match the link
+ *    (the collection summaries of collection.ts);
+ *  - `TX:name` (link with a slot): rejected when the variable is absent or its current value is known
+ *    not to match;
+ *  - `&TX:name` (link with a slot and no transformation): rejected when the count ("0" or "1") is
+ *    known not to match, and no ctl has removed targets in this transaction.
+ * Those are the same necessary conditions the loop checks per target (exclusions only remove entries),
+ * so a rejected rule is one that would not have matched: the starter does not match, the chain is not
+ * evaluated, nothing happens.
  */
 import type { Rule } from './rule.js';
 import type { VariableSpec } from './variables/variable-spec.js';
@@ -18,14 +23,22 @@ import type { VariableSpec } from './variables/variable-spec.js';
 /** quickSlot value of rules the table cannot reject. */
 export const NOT_QUICK = -2;
 
+export const TARGET_COLLECTION = 0;
+export const TARGET_TX = 1;
+export const TARGET_TX_COUNT = 2;
+
 export interface QuickRejectTable {
   /** Per rule index: NOT_QUICK, or the link's no-match slot (-1 when it has none). */
   readonly slot: Int32Array;
   /** Per rule index: [start, end) in `colls`. */
   readonly collStart: Int32Array;
   readonly collEnd: Int32Array;
-  /** Collection ids (index into QuickRejectIndex.specs). */
+  /** Per target: TARGET_COLLECTION, TARGET_TX or TARGET_TX_COUNT. */
+  readonly kinds: Uint8Array;
+  /** Per target: collection id (index into QuickRejectIndex.specs) or TX key (index into `keys`). */
   readonly colls: Uint16Array;
+  /** Lower-case TX variable names. */
+  readonly keys: readonly string[];
   /** Per rule index: [start, end) in `filters`, 8 words per byte set. */
   readonly filterStart: Int32Array;
   readonly filterEnd: Int32Array;
@@ -60,18 +73,32 @@ export function buildQuickReject(phases: readonly (readonly Rule[])[], slotOf: (
     const filterStart = new Int32Array(n);
     const filterEnd = new Int32Array(n);
     const colls: number[] = [];
+    const kinds: number[] = [];
+    const keys: string[] = [];
     const filters: number[] = [];
     rules.forEach((rule, i) => {
       if (!qualifies(rule, slotOf(rule))) return;
       slot[i] = slotOf(rule);
       collStart[i] = colls.length;
-      for (const t of rule.targets) colls.push(idOf(t.spec));
+      for (const t of rule.targets) {
+        if (t.spec.name === 'TX') {
+          kinds.push(t.count ? TARGET_TX_COUNT : TARGET_TX);
+          colls.push(keys.length);
+          keys.push(t.selector!.key!);
+        } else {
+          kinds.push(TARGET_COLLECTION);
+          colls.push(idOf(t.spec));
+        }
+      }
       collEnd[i] = colls.length;
       filterStart[i] = filters.length;
       for (const set of rule.valueFilter ?? []) for (let w = 0; w < 8; w++) filters.push(set[w]!);
       filterEnd[i] = filters.length;
     });
-    return { slot, collStart, collEnd, colls: Uint16Array.from(colls), filterStart, filterEnd, filters: Uint32Array.from(filters) };
+    return {
+      slot, collStart, collEnd, kinds: Uint8Array.from(kinds), colls: Uint16Array.from(colls), keys,
+      filterStart, filterEnd, filters: Uint32Array.from(filters),
+    };
   });
   return { specs, phases: tables };
 }
@@ -82,6 +109,12 @@ function qualifies(rule: Rule, slot: number): boolean {
   let any = false;
   for (const t of rule.targets) {
     const spec = t.spec;
+    if (spec.name === 'TX' && slot >= 0 && t.selector !== null && t.selector.regex === null) {
+      // `&TX:name` with exclusions could count fewer than the variable's presence.
+      if (t.count && (rule.transforms.length > 0 || t.exclusions.length > 0)) return false;
+      any = true;
+      continue;
+    }
     if (t.count || t.selector !== null || spec.kind !== 'collection' || !spec.cacheable) return false;
     // XML attribute paths read another collection (transaction.ts).
     if (spec.selectorIsPath && t.path !== null && t.path.includes('@')) return false;

@@ -19,7 +19,7 @@ import { NamesView } from './variables/variable-spec.js';
 import { inRange, type IdRange } from './id-range.js';
 import { parseRequestBody } from './body/index.js';
 import { meetsByteSets, presentBytes } from './value-filter.js';
-import { NOT_QUICK, type QuickRejectTable } from './quick-reject.js';
+import { NOT_QUICK, TARGET_COLLECTION, TARGET_TX, type QuickRejectTable } from './quick-reject.js';
 
 export type { RuleEngineMode } from './seclang/settings.js';
 export type BodyProcessorName = 'URLENCODED' | 'MULTIPART' | 'JSON' | 'XML';
@@ -440,10 +440,23 @@ export class Transaction implements OperatorTx {
     const fEnd = q.filterEnd[i]!;
     const filters = q.filters;
     for (let c = q.collStart[i]!, end = q.collEnd[i]!; c < end; c++) {
-      const sum = this.collectionSummary(q.colls[c]!);
-      if (sum === null) continue; // no entries
-      if (bit !== 0 && (sum.known[word]! & bit) !== 0) continue;
-      if (fStart < fEnd && !meetsFlatByteSets(sum.bytes, filters, fStart, fEnd)) continue;
+      const kind = q.kinds[c]!;
+      if (kind === TARGET_COLLECTION) {
+        const sum = this.collectionSummary(q.colls[c]!);
+        if (sum === null) continue; // no entries
+        if (bit !== 0 && (sum.known[word]! & bit) !== 0) continue;
+        if (fStart < fEnd && !meetsFlatByteSets(sum.bytes, filters, fStart, fEnd)) continue;
+        return false;
+      }
+      const e = this.txVars.map.get(q.keys[q.colls[c]!]!);
+      if (kind === TARGET_TX) {
+        if (e === undefined) continue; // no value
+        if ((this.mutableRecord(e)[word]! & bit) !== 0) continue;
+        return false;
+      }
+      // &TX:name: the count as evaluateLink computes it, unless ctl removed targets at run time.
+      if (this.removedTargets.length > 0) return false;
+      if ((this.policy.noMatchMemo.record(e === undefined ? '0' : '1')[word]! & bit) !== 0) continue;
       return false;
     }
     return true;
@@ -528,10 +541,16 @@ export class Transaction implements OperatorTx {
       if (runtimeEx === false) continue;
       const spec = target.spec;
       if (target.count) {
-        const n = this.countTarget(target, runtimeEx);
-        if (this.evalOperator(rule, String(n))) {
+        const n = String(this.countTarget(target, runtimeEx));
+        // The operator sees the count itself (no transformation): remembered only for links without any.
+        const record = slot >= 0 && rule.transforms.length === 0 ? this.policy.noMatchMemo.record(n) : null;
+        const bit = 1 << (slot & 31);
+        if (record !== null && (record[slot >>> 5]! & bit) !== 0) continue;
+        if (this.evalOperator(rule, n)) {
           out ??= [];
-          this.recordMatch(rule, out, spec.name, String(n));
+          this.recordMatch(rule, out, spec.name, n);
+        } else if (record !== null) {
+          record[slot >>> 5]! |= bit;
         }
         continue;
       }
@@ -585,6 +604,16 @@ export class Transaction implements OperatorTx {
     return out;
   }
 
+  /** The no-match record of an entry whose value may change (TX …), for its current value. */
+  private mutableRecord(e: VarEntry): Uint32Array {
+    const v = e.value;
+    if (e.memoOf !== v || e.memo === null) {
+      e.memo = this.policy.noMatchMemo.record(v);
+      e.memoOf = v;
+    }
+    return e.memo;
+  }
+
   /** The collection's entry summary for its current version, or null for collections without one. */
   private summaryOf(coll: CollectionView, list: readonly VarEntry[]): EntrySummary | null {
     const v = coll.version;
@@ -608,8 +637,8 @@ export class Transaction implements OperatorTx {
     // Filtered values are remembered as well, so whole-collection summaries see them as known.
     let record: Uint32Array | null = null;
     let bit = 0;
-    if (slot >= 0 && spec.cacheable) {
-      record = e.memo ??= this.policy.noMatchMemo.record(e.value);
+    if (slot >= 0 && (spec.cacheable || spec.kind === 'collection')) {
+      record = spec.cacheable ? (e.memo ??= this.policy.noMatchMemo.record(e.value)) : this.mutableRecord(e);
       bit = 1 << (slot & 31);
       if ((record[slot >>> 5]! & bit) !== 0) return out;
     }

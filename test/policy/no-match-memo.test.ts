@@ -147,3 +147,26 @@ test('quick reject: a rule passed over from the table behaves as a rule that did
   // With '<' present rule 2 is evaluated and matches.
   assert.deepEqual(request(rules(''), '/?a=x&b=%3C').ids, [1, 2]);
 });
+
+test('quick reject: TX:name and &TX:name targets follow the variable from request to request', () => {
+  const policy = compileSecLang(
+    BASE +
+      [
+        'SecRule REQUEST_HEADERS:X-Lvl "@rx ^(\\d+)$" "id:1,phase:1,pass,nolog,capture,setvar:tx.lvl=%{tx.1}"',
+        'SecRule REQUEST_HEADERS:X-Rm "@rx ." "id:5,phase:1,pass,nolog,ctl:ruleRemoveTargetById=3;TX:flag"',
+        'SecRule &REQUEST_HEADERS:X-Flag "@eq 1" "id:4,phase:1,pass,nolog,setvar:tx.flag=1"',
+        'SecRule TX:lvl "@lt 1" "id:2,phase:1,pass"',
+        'SecRule &TX:flag "@eq 0" "id:3,phase:1,pass"',
+      ].join('\n'),
+    'memo.conf',
+  );
+  const ids = (headers: [string, string][]) => request(policy, '/', [['Host', 'example.com'], ...headers]).ids.filter((id) => id === 2 || id === 3);
+  for (let round = 0; round < 2; round++) {
+    assert.deepEqual(ids([['X-Lvl', '1'], ['X-Flag', 'y']]), []);
+    assert.deepEqual(ids([['X-Lvl', '0'], ['X-Flag', 'y']]), [2]);
+    assert.deepEqual(ids([['X-Lvl', '1']]), [3]);
+    assert.deepEqual(ids([['X-Flag', 'y']]), []);
+    // ctl removed TX:flag from rule 3: the count is 0 although the variable exists.
+    assert.deepEqual(ids([['X-Lvl', '1'], ['X-Flag', 'y'], ['X-Rm', '1']]), [3]);
+  }
+});
