@@ -841,14 +841,20 @@ export class Http1Pool {
   private readonly keepAliveTimeout: number;
   private readonly keepAliveMaxTimeout: number;
   private readonly keepAliveThreshold: number;
+  /** @internal (for Connection, as are the members below marked so) */
   readonly maxHeaderSize: number;
+  /** @internal */
   readonly consumeHandle: boolean;
 
   /** Sweep period and the timeouts in sweeps. */
   private readonly sweepMs: number;
+  /** @internal */
   readonly headersTicks: number;
+  /** @internal */
   readonly bodyTicks: number;
+  /** @internal */
   readonly keepAliveDefaultTicks: number;
+  /** @internal Sweeps so far: the clock connections mark their progress with. */
   tick = 0;
   private sweeper: NodeJS.Timeout | null = null;
 
@@ -858,6 +864,7 @@ export class Http1Pool {
   private connecting = 0;
   /** Sockets not yet closed, including destroyed ones whose 'close' is still to come. */
   private liveSockets = 0;
+  /** @internal Requests on a socket (stats.running). */
   running = 0;
   private state = PoolState.Open;
   private readonly settledWaiters: (() => void)[] = [];
@@ -897,6 +904,7 @@ export class Http1Pool {
   }
 
   /**
+   * @internal
    * Sweeps of idleness allowed for a server keep-alive timeout of `serverMs` (less the threshold, at most
    * keepAliveMaxTimeout), rounded so the socket is closed no later than that; -1 = do not keep it.
    */
@@ -1127,7 +1135,7 @@ export class Http1Pool {
     this.release(conn);
   }
 
-  /** A socket is free: the next waiting request gets it, else it waits in the idle list. */
+  /** @internal A socket is free: the next waiting request gets it, else it waits in the idle list. */
   release(conn: Connection): void {
     if (!conn.usable()) {
       conn.destroyWith(null);
@@ -1147,7 +1155,7 @@ export class Http1Pool {
     this.idle.push(conn);
   }
 
-  /** A replayable request whose reused socket died before any answer: first in line for the next socket. */
+  /** @internal A replayable request whose reused socket died before any answer: first in line for the next socket. */
   requeue(request: UpstreamRequest): void {
     if (this.state === PoolState.Destroyed) {
       request.done = true;
@@ -1158,7 +1166,7 @@ export class Http1Pool {
     this.pump();
   }
 
-  /** Bookkeeping when a connection is destroyed (its 'close' event comes later). */
+  /** @internal Bookkeeping when a connection is destroyed (its 'close' event comes later). */
   forget(conn: Connection): void {
     this.conns.delete(conn);
     if (conn.idle) {
@@ -1169,11 +1177,13 @@ export class Http1Pool {
     if (this.queue.length > 0) this.pump();
   }
 
+  /** @internal */
   socketClosed(): void {
     this.liveSockets--;
     this.settle();
   }
 
+  /** @internal The `abort` a handler got in onConnect. */
   abortRequest(request: UpstreamRequest, err: Error): void {
     if (request.done) return;
     const conn = request.conn;
