@@ -19,10 +19,12 @@ import type { RequestPipeline } from './request-pipeline.js';
 import type { PoolPick, RouteLookup } from './route.js';
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
-  302: 'Found', 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 413: 'Content Too Large',
+  302: 'Found', 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 413: 'Content Too Large',
   414: 'URI Too Long', 431: 'Request Header Fields Too Large', 502: 'Bad Gateway', 503: 'Service Unavailable',
   504: 'Gateway Timeout',
 };
+
+const CONNECT_REFUSED = Buffer.from('Method Not Allowed: this gateway does not tunnel CONNECT\n');
 
 /** Writes a complete HTTP/1.1 response on a raw socket and closes it. */
 function writeRawResponse(socket: Duplex, status: number, headers: readonly string[], body: Buffer): void {
@@ -55,7 +57,8 @@ export function relayUpgrade(pipeline: RequestPipeline, req: GatewayRequest, cli
   let pick: PoolPick | null = null;
   let finished = false;
   let ruleIds: readonly string[] | undefined;
-  const route = lookup(host, path, req);
+  // CONNECT's target is an authority (host:port), not a path: it routes by Host like a request for '/'.
+  const route = lookup(host, req.method === 'CONNECT' ? '/' : path, req);
   pipeline.enter();
 
   const tunnel = { destroy: (): void => { client.destroy(); upstream?.destroy(); } };
@@ -96,6 +99,17 @@ export function relayUpgrade(pipeline: RequestPipeline, req: GatewayRequest, cli
     upstream?.destroy();
   });
 
+  /**
+   * CONNECT arrives here like an upgrade (llhttp treats it as one). A reverse proxy opens no tunnels to
+   * arbitrary targets: it is refused with 405 (after inspection when it routes, so rules still see it).
+   */
+  const refuseConnect = (): void => {
+    error = 'connect-not-supported';
+    status = 405;
+    writeRawResponse(client, 405, ['content-type', 'text/plain; charset=utf-8', ...pipeline.ruleIdsHeaderPair(inspection)],
+      CONNECT_REFUSED);
+  };
+
   const answer = (a: FailureAnswer): void => {
     error = a.reason;
     status = a.status;
@@ -125,7 +139,8 @@ export function relayUpgrade(pipeline: RequestPipeline, req: GatewayRequest, cli
 
   const overLimit = checkHeadLimits(req, pipeline.limits);
   if (overLimit !== null) return answer(overLimit);
-  if (route === null) return answer(ANSWERS['no-matching-rule']);
+  const isConnect = req.method === 'CONNECT';
+  if (route === null) return isConnect ? refuseConnect() : answer(ANSWERS['no-matching-rule']);
   const fwd = route.forwarding;
   if (fwd.trustedHeader !== null) clientIp = fwd.clientIp(peerIp, headerOf(req, fwd.trustedHeader));
   if (route.requireClientCertificate && (socket as TLSSocket).authorized !== true) {
@@ -152,6 +167,7 @@ export function relayUpgrade(pipeline: RequestPipeline, req: GatewayRequest, cli
     }
   }
 
+  if (isConnect) return refuseConnect();
   if (route.pool !== undefined) {
     pick = route.pool.pick(clientIp, req);
     if (pick === null) return answer(ANSWERS['no-healthy-server']);

@@ -7,7 +7,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { createAliasRuntime } from '../../src/modes/alias/alias-runtime.js';
 import { createTestPki, type TestPki } from '../helpers/certs.js';
 import { certificate, outbound, singleServiceConfig } from './config-builder.js';
-import { eventually, startGateway, type Gateway } from './harness.js';
+import { eventually, rawExchange, startGateway, type Gateway } from './harness.js';
 import { InspectorDouble } from './inspector-double.js';
 
 describe('WebSocket relay', () => {
@@ -102,6 +102,18 @@ describe('WebSocket relay', () => {
     assert.equal(upgrades.length, before);
     ws.on('error', () => undefined); // terminate() before open reports an error we expect
     ws.terminate();
+  });
+
+  test('CONNECT is inspected like a request, then refused with 405; nothing reaches the origin', async () => {
+    const before = upgrades.length;
+    const inspected = inspector.recorded.length;
+    const reply = await rawExchange(gw.port(8080), 'CONNECT chat.test:443 HTTP/1.1\r\nHost: chat.test\r\n\r\n');
+    assert.match(reply, /^HTTP\/1\.1 405 Method Not Allowed\r\n/);
+    assert.equal(upgrades.length, before);
+    const record = inspector.recorded[inspected];
+    assert.equal(record?.facts.method, 'CONNECT');
+    assert.deepEqual(record?.calls, ['requestHeaders', 'requestBodyDone', 'end']);
+    await eventually(() => gw.logs.access().some((l) => l.method === 'CONNECT' && l.error === 'connect-not-supported' && l.status === 405));
   });
 
   test('origin gone: the client closing the tunnel ends it cleanly; upstream down gives 502', async () => {
