@@ -9,6 +9,9 @@
  *    cacheable, with a version), without `&` and key selector: rejected when the collection is empty,
  *    or its entries' byte union misses the value filter, or every entry is known not to match the link
  *    (the collection summaries of collection.ts);
+ *  - a stored request scalar (REQUEST_FILENAME, REQUEST_URI, QUERY_STRING, REQUEST_LINE …: cacheable),
+ *    without `&`: rejected when it is absent, its bytes miss the value filter, or its value is known
+ *    not to match;
  *  - `TX:name` (link with a slot): rejected when the variable is absent or its current value is known
  *    not to match;
  *  - `&TX:name` (link with a slot and no transformation): rejected when the count ("0" or "1") is
@@ -26,6 +29,7 @@ export const NOT_QUICK = -2;
 export const TARGET_COLLECTION = 0;
 export const TARGET_TX = 1;
 export const TARGET_TX_COUNT = 2;
+export const TARGET_SCALAR = 3;
 
 export interface QuickRejectTable {
   /** Per rule index: NOT_QUICK, or the link's no-match slot (-1 when it has none). */
@@ -33,9 +37,9 @@ export interface QuickRejectTable {
   /** Per rule index: [start, end) in `colls`. */
   readonly collStart: Int32Array;
   readonly collEnd: Int32Array;
-  /** Per target: TARGET_COLLECTION, TARGET_TX or TARGET_TX_COUNT. */
+  /** Per target: TARGET_COLLECTION, TARGET_SCALAR, TARGET_TX or TARGET_TX_COUNT. */
   readonly kinds: Uint8Array;
-  /** Per target: collection id (index into QuickRejectIndex.specs) or TX key (index into `keys`). */
+  /** Per target: variable id (index into QuickRejectIndex.specs) or TX key (index into `keys`). */
   readonly colls: Uint16Array;
   /** Lower-case TX variable names. */
   readonly keys: readonly string[];
@@ -46,7 +50,7 @@ export interface QuickRejectTable {
 }
 
 export interface QuickRejectIndex {
-  /** Collection variables by id. */
+  /** Collection and scalar variables by id. */
   readonly specs: readonly VariableSpec[];
   /** Per phase (1..5). */
   readonly phases: readonly QuickRejectTable[];
@@ -86,7 +90,7 @@ export function buildQuickReject(phases: readonly (readonly Rule[])[], slotOf: (
           colls.push(keys.length);
           keys.push(t.selector!.key!);
         } else {
-          kinds.push(TARGET_COLLECTION);
+          kinds.push(t.spec.kind === 'scalar' ? TARGET_SCALAR : TARGET_COLLECTION);
           colls.push(idOf(t.spec));
         }
       }
@@ -115,7 +119,12 @@ function qualifies(rule: Rule, slot: number): boolean {
       any = true;
       continue;
     }
-    if (t.count || t.selector !== null || spec.kind !== 'collection' || !spec.cacheable) return false;
+    if (t.count || !spec.cacheable) return false;
+    if (spec.kind === 'scalar') {
+      any = true;
+      continue;
+    }
+    if (t.selector !== null || spec.kind !== 'collection') return false;
     // XML attribute paths read another collection (transaction.ts).
     if (spec.selectorIsPath && t.path !== null && t.path.includes('@')) return false;
     any = true;

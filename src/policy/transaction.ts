@@ -19,7 +19,7 @@ import { NamesView } from './variables/variable-spec.js';
 import { inRange, type IdRange } from './id-range.js';
 import { parseRequestBody } from './body/index.js';
 import { meetsByteSets, presentBytes } from './value-filter.js';
-import { NOT_QUICK, TARGET_COLLECTION, TARGET_TX, type QuickRejectTable } from './quick-reject.js';
+import { NOT_QUICK, TARGET_COLLECTION, TARGET_SCALAR, TARGET_TX, type QuickRejectTable } from './quick-reject.js';
 
 export type { RuleEngineMode } from './seclang/settings.js';
 export type BodyProcessorName = 'URLENCODED' | 'MULTIPART' | 'JSON' | 'XML';
@@ -441,6 +441,13 @@ export class Transaction implements OperatorTx {
     const filters = q.filters;
     for (let c = q.collStart[i]!, end = q.collEnd[i]!; c < end; c++) {
       const kind = q.kinds[c]!;
+      if (kind === TARGET_SCALAR) {
+        const e = this.policy.quickReject.specs[q.colls[c]!]!.scalar!(this);
+        if (e === null) continue; // absent
+        if (bit !== 0 && ((e.memo ??= this.policy.noMatchMemo.record(e.value))[word]! & bit) !== 0) continue;
+        if (fStart < fEnd && !meetsFlatByteSets(entryBytes(e), filters, fStart, fEnd)) continue;
+        return false;
+      }
       if (kind === TARGET_COLLECTION) {
         const sum = this.collectionSummary(q.colls[c]!);
         if (sum === null) continue; // no entries

@@ -170,3 +170,21 @@ test('quick reject: TX:name and &TX:name targets follow the variable from reques
     assert.deepEqual(ids([['X-Lvl', '1'], ['X-Flag', 'y'], ['X-Rm', '1']]), [3]);
   }
 });
+
+test('quick reject: stored scalar targets (absent, filtered, known) and their values changing between requests', () => {
+  const policy = compileSecLang(
+    BASE +
+      [
+        'SecRule REQUEST_FILENAME|ARGS "@rx <" "id:1,phase:1,pass,t:none,t:urlDecodeUni"',
+        'SecRule QUERY_STRING "@rx ^evil" "id:2,phase:1,pass"',
+        'SecRule REQUEST_BODY "@rx ^evil" "id:3,phase:2,pass"',
+      ].join('\n'),
+    'memo.conf',
+  );
+  for (let round = 0; round < 2; round++) {
+    assert.deepEqual(post(policy, '/a?x=1', 'b=2'), []);
+    assert.deepEqual(post(policy, '/a%3C?x=1', 'b=2'), ['1:REQUEST_FILENAME']);
+    assert.deepEqual(post(policy, '/a?evil', 'b=2'), ['2:QUERY_STRING']);
+    assert.deepEqual(post(policy, '/a?x=1', 'evil=1'), ['3:REQUEST_BODY']);
+  }
+});
