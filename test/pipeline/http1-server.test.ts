@@ -350,6 +350,22 @@ describe('HTTP/1.1 front end', () => {
     assert.equal(s.front.connections.size, 0, 'an upgraded socket is no longer an HTTP connection');
   });
 
+  test('an upgrade pipelined behind requests waits for their responses, in order', async () => {
+    const s = await serve((req, res) => setTimeout(() => res.end(`answer ${req.url}`), req.url === '/a' ? 60 : 0), {}, {
+      onUpgrade: (_req, socket: Duplex, head) => {
+        socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n');
+        socket.end(head);
+      },
+    });
+    const { text } = await raw(s.port, 'GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n'
+      + 'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\ntunnel bytes');
+    const a = text.indexOf('answer /a');
+    const b = text.indexOf('answer /b');
+    const upgraded = text.indexOf('HTTP/1.1 101');
+    assert.ok(a >= 0 && a < b && b < upgraded, JSON.stringify(text));
+    assert.ok(text.endsWith('\r\n\r\ntunnel bytes'), JSON.stringify(text));
+  });
+
   test("the response's 'close' fires once: after a complete response, or when the client vanished", async () => {
     const closes: Array<{ url: string; finished: boolean }> = [];
     const s = await serve((req, res) => {

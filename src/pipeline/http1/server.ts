@@ -307,15 +307,17 @@ class Http1Connection implements RequestOwner, ResponseOwner {
     }
     if (!req.complete) req.dump();
     this.idleSince = Date.now();
-    if (this.pendingUpgrade !== null) {
+    const next = this.queue?.shift();
+    if (this.queue !== null && this.queue.length === 0) this.queue = null;
+    if (next !== undefined) {
+      this.dispatch(next.req, next.res);
+    } else if (this.pendingUpgrade !== null) {
+      // Requests pipelined before the upgrade were answered first, in order.
       const { req: upgradeReq, head } = this.pendingUpgrade;
       this.pendingUpgrade = null;
       this.handOver(upgradeReq, head);
       return;
     }
-    const next = this.queue?.shift();
-    if (this.queue !== null && this.queue.length === 0) this.queue = null;
-    if (next !== undefined) this.dispatch(next.req, next.res);
     this.updateReading();
   }
 
