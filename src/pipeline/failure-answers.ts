@@ -6,6 +6,7 @@
 export type FailureReason =
   | 'no-matching-rule'
   | 'missing-host'
+  | 'connect-not-supported'
   | 'client-timeout'
   | 'upstream-invalid-response'
   | 'too-many-headers'
@@ -42,6 +43,8 @@ function answer(status: number, reason: FailureReason, text: string): FailureAns
 export const ANSWERS: Readonly<Record<FailureReason, FailureAnswer>> = Object.freeze({
   'no-matching-rule': answer(404, 'no-matching-rule', 'Not Found: no route for this host and path'),
   'missing-host': answer(400, 'missing-host', 'Bad Request: HTTP/1.1 requires a Host header'),
+  // A reverse proxy does not open tunnels: CONNECT is inspected like any request, then refused.
+  'connect-not-supported': answer(405, 'connect-not-supported', 'Method Not Allowed: this gateway does not tunnel CONNECT'),
   'client-timeout': answer(408, 'client-timeout', 'Request Timeout'),
   'upstream-invalid-response': answer(502, 'upstream-invalid-response', 'Bad Gateway: the server sent an invalid response'),
   'too-many-headers': answer(431, 'too-many-headers', 'Request Header Fields Too Large'),
