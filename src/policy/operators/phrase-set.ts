@@ -15,7 +15,8 @@ function fold(b: number): number {
 export class PhraseSet {
   private readonly classOf = new Uint8Array(256);
   private readonly classCount: number;
-  private readonly delta: Int32Array;
+  /** The DFA by row offsets, accepting targets negated (see the constructor). */
+  private readonly table: Int32Array;
   /** Phrase index reported in each state (longest phrase ending here, via suffix links), or -1. */
   private readonly output: Int32Array;
   readonly phrases: readonly string[];
@@ -89,19 +90,25 @@ export class PhraseSet {
         }
       }
     }
-    this.delta = delta;
+    // The scan table: entries are the next state's row offset (state × C), or -(offset + 1) when the
+    // next state reports a phrase, so a scan step is one lookup and one sign test per byte.
+    const table = new Int32Array(states * C);
+    for (let i = 0; i < table.length; i++) {
+      const t = delta[i]!;
+      table[i] = output[t]! >= 0 ? -(t * C) - 1 : t * C;
+    }
+    this.table = table;
     this.output = output;
   }
 
   /** The phrase (as written) found first in `s`, or null. */
   search(s: string): string | null {
     if (this.phrases.length === 0) return null;
-    const C = this.classCount, delta = this.delta, output = this.output, classOf = this.classOf;
-    let state = 0;
+    const table = this.table, classOf = this.classOf;
+    let row = 0;
     for (let i = 0; i < s.length; i++) {
-      state = delta[state * C + classOf[s.charCodeAt(i) & 0xff]!]!;
-      const o = output[state]!;
-      if (o >= 0) return this.phrases[o]!;
+      row = table[row + classOf[s.charCodeAt(i) & 0xff]!]!;
+      if (row < 0) return this.phrases[this.output[(-row - 1) / this.classCount]!]!;
     }
     return null;
   }
