@@ -112,14 +112,36 @@ function openLogFile(file: string): WriteStream {
   return stream;
 }
 
-/** pino writes lines; `flush(cb)` calls back once everything written before it is in the file. */
-function flushableDestination(stream: WriteStream): DestinationStream & { flush(cb: (err?: Error) => void): void } {
+/**
+ * pino writes lines; they are joined in memory and handed to the file stream once per event-loop turn
+ * (or every 64 KiB), so a busy worker makes one stream write — one Buffer, one write request, one
+ * thread-pool job — for the dozens of access lines one turn produces, instead of one per line.
+ * `flush(cb)` calls back once everything written before it is in the file.
+ */
+export const LOG_BATCH_BYTES = 64 * 1024;
+
+export function flushableDestination(stream: WriteStream): DestinationStream & { flush(cb: (err?: Error) => void): void } {
+  let pending = '';
+  let scheduled = false;
+  const writeOut = (): void => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const chunk = pending;
+    pending = '';
+    // After close() (or a write error) lines have nowhere to go; the stream would report each one.
+    if (!stream.writableEnded && !stream.destroyed) stream.write(chunk);
+  };
   return {
     write(line: string): void {
-      // After close() (or a write error) lines have nowhere to go; the stream would report each one.
-      if (!stream.writableEnded && !stream.destroyed) stream.write(line);
+      pending += line;
+      if (pending.length >= LOG_BATCH_BYTES) writeOut();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(writeOut);
+      }
     },
     flush(cb: (err?: Error) => void): void {
+      writeOut();
       if (stream.writableEnded || stream.destroyed) return cb();
       // An empty chunk is queued behind every pending line: its callback marks the point they were written.
       stream.write('', (err) => cb(err ?? undefined));
