@@ -1,6 +1,6 @@
 /**
  * Test rig for pools: real origins on 127.0.0.1:0 that say who they are, an alias runtime with one
- * pooled rule hosted on a real listener (with its health checks started, as the daemon does), and a
+ * pooled rule hosted on a real listener (the gateway's HTTP/1.1 front end) (with its health checks started, as the daemon does), and a
  * keep-alive client to put load on it.
  */
 import { once } from 'node:events';
@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { OutboundRule, PoolMember, ServerPoolConfig } from '../../src/config/types.js';
 import type { ModeRuntime } from '../../src/daemon/runtime.js';
 import { createAliasRuntime } from '../../src/modes/alias/alias-runtime.js';
+import { createHttp1Server } from '../../src/pipeline/http1/server.js';
 import { HealthLog } from '../../src/pools/health-log.js';
 import { outbound, singleServiceConfig } from '../pipeline/config-builder.js';
 import { captureLogs, type LogCapture } from '../pipeline/harness.js';
@@ -112,9 +113,13 @@ export async function startPoolGateway(pool: ServerPoolConfig, connectMs = 1000,
   const runtime = createAliasRuntime(config, { logger: logs.logger, inspectors: null, healthLog });
   await runtime.start?.();
   const spec = runtime.listeners[0]!;
-  const server = createServer({ keepAliveTimeout: 5000 });
-  server.on('request', spec.onRequest);
-  server.on('upgrade', spec.onUpgrade);
+  // The gateway's own HTTP/1.1 front end, as the daemon hosts listeners (the origins stay node:http).
+  const { server, front } = createHttp1Server({ maxHeaderSize: 16384, headersTimeout: 30_000, keepAliveTimeout: 5000 }, {
+    onRequest: spec.onRequest,
+    onUpgrade: spec.onUpgrade,
+    onClientError: (_err, socket) => socket.destroy(),
+    onBug: (err, where) => logs.logger.error({ err, where }, 'front end bug'),
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return {
@@ -124,7 +129,7 @@ export async function startPoolGateway(pool: ServerPoolConfig, connectMs = 1000,
     runtime,
     async close() {
       server.close();
-      server.closeAllConnections();
+      front.closeAllConnections();
       await runtime.close(500);
     },
   };
