@@ -24,8 +24,6 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
   504: 'Gateway Timeout',
 };
 
-const CONNECT_REFUSED = Buffer.from('Method Not Allowed: this gateway does not tunnel CONNECT\n');
-
 /** Writes a complete HTTP/1.1 response on a raw socket and closes it. */
 function writeRawResponse(socket: Duplex, status: number, headers: readonly string[], body: Buffer): void {
   if (!socket.writable) {
@@ -99,17 +97,6 @@ export function relayUpgrade(pipeline: RequestPipeline, req: GatewayRequest, cli
     upstream?.destroy();
   });
 
-  /**
-   * CONNECT arrives here like an upgrade (llhttp treats it as one). A reverse proxy opens no tunnels to
-   * arbitrary targets: it is refused with 405 (after inspection when it routes, so rules still see it).
-   */
-  const refuseConnect = (): void => {
-    error = 'connect-not-supported';
-    status = 405;
-    writeRawResponse(client, 405, ['content-type', 'text/plain; charset=utf-8', ...pipeline.ruleIdsHeaderPair(inspection)],
-      CONNECT_REFUSED);
-  };
-
   const answer = (a: FailureAnswer): void => {
     error = a.reason;
     status = a.status;
@@ -139,8 +126,10 @@ export function relayUpgrade(pipeline: RequestPipeline, req: GatewayRequest, cli
 
   const overLimit = checkHeadLimits(req, pipeline.limits);
   if (overLimit !== null) return answer(overLimit);
+  // CONNECT arrives here like an upgrade (llhttp treats it as one). A reverse proxy opens no tunnels to
+  // arbitrary targets: refused with 405, after inspection when it routes, so rules still see it.
   const isConnect = req.method === 'CONNECT';
-  if (route === null) return isConnect ? refuseConnect() : answer(ANSWERS['no-matching-rule']);
+  if (route === null) return answer(ANSWERS[isConnect ? 'connect-not-supported' : 'no-matching-rule']);
   const fwd = route.forwarding;
   if (fwd.trustedHeader !== null) clientIp = fwd.clientIp(peerIp, headerOf(req, fwd.trustedHeader));
   if (route.requireClientCertificate && (socket as TLSSocket).authorized !== true) {
@@ -167,7 +156,7 @@ export function relayUpgrade(pipeline: RequestPipeline, req: GatewayRequest, cli
     }
   }
 
-  if (isConnect) return refuseConnect();
+  if (isConnect) return answer(ANSWERS['connect-not-supported']);
   if (route.pool !== undefined) {
     pick = route.pool.pick(clientIp, req);
     if (pick === null) return answer(ANSWERS['no-healthy-server']);
