@@ -194,7 +194,12 @@ export class MapCollection implements CollectionView {
   }
 
   delete(key: string): void {
-    if (this.map.delete(key.toLowerCase())) this.listed = null;
+    this.deleteLower(key.toLowerCase());
+  }
+
+  /** delete() for a key already in lower case (TX.0 … TX.9 around every capture). */
+  deleteLower(lowerKey: string): void {
+    if (this.map.delete(lowerKey)) this.listed = null;
   }
 
   all(): readonly VarEntry[] {

@@ -754,7 +754,7 @@ export class Transaction implements OperatorTx {
     }
     if (op.negated) m = !m;
     if (m && this.capturing && this.capturesSet) {
-      for (let i = 0; i < 10; i++) this.txVars.delete(CAPTURE_KEYS[i]!);
+      for (let i = 0; i < 10; i++) this.txVars.deleteLower(CAPTURE_KEYS[i]!);
       const caps = this.pendingCaptures;
       for (let i = 0; i < caps.length; i++) {
         const v = caps[i];
