@@ -1,9 +1,9 @@
 /**
- * The mode-independent HTTP request pipeline: limits → route → inspection (phases 1–4) → undici toward the
+ * The mode-independent HTTP request pipeline: limits → route → inspection (phases 1–4) → Http1Pool toward the
  * upstream → response streamed back → one access-log line and exactly one `inspection.end()`.
  *
- * Each request is one `Exchange` object, which is also the undici dispatch handler: no per-header
- * closures, no streams between undici and the client response. Back-pressure is end to end: a client
+ * Each request is one `Exchange` object, which is also the upstream pool's dispatch handler: no per-header
+ * closures, no streams between the upstream client and the client response. Back-pressure is end to end: a client
  * response that does not drain pauses the upstream socket (onData → false), and an upstream that does not
  * drain pauses the client request (push() → false). Only the inspection buffer holds more than one
  * stream high-water mark, and it is bounded by the inspector's limit.
@@ -13,13 +13,13 @@ import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import type { Dispatcher } from 'undici';
 import type { GatewayConfig, Limits } from '../config/types.js';
 import type { RuntimeDeps } from '../daemon/runtime.js';
 import { CompiledBlockPage } from './block-page.js';
 import { ANSWERS, classifyUpstreamError, type FailureAnswer } from './failure-answers.js';
 import { normalizePeerIp } from './forwarded.js';
 import { connectionNominatedHeaders, isResponseHopByHop } from './hop-by-hop.js';
+import type { Http1Handler, Http1RequestOptions } from './http1/upstream-client.js';
 import type { Decision, Inspection, InspectorSet, RequestFacts } from './inspection.js';
 import { checkHeadLimits, hasRequestBody, headerOf, hostOf, pathOf, upstreamRequestHeaders } from './request-head.js';
 import { nextRequestId } from './request-id.js';
@@ -91,7 +91,7 @@ export class RequestPipeline {
     try {
       exchange.start(lookup);
     } catch (err) {
-      // A bug must cost one request, never the process (this runs inside node:http's 'request' emit).
+      // A bug must cost one request, never the process (this runs inside the front end's request dispatch).
       exchange.internalError(err);
     }
   }
@@ -181,8 +181,8 @@ const enum Upstream {
   Abandoned,
 }
 
-/** One request through the pipeline; also undici's dispatch handler for its upstream request. */
-class Exchange implements Dispatcher.DispatchHandler {
+/** One request through the pipeline; also the dispatch handler (Http1Handler) of its upstream request. */
+class Exchange implements Http1Handler {
   private readonly id = nextRequestId();
   private readonly startedAt = Date.now();
   private readonly t0 = performance.now();
@@ -215,7 +215,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   private prefix: Buffer[] = [];
   private prefixBytes = 0;
   private body: ForwardedBody | null = null;
-  /** The body handed to undici with the last dispatch (kept for a retry on another server). */
+  /** The body handed to the upstream pool with the last dispatch (kept for a retry on another server). */
   private sentBody: ForwardedBody | Buffer | null = null;
 
   /** Phase 4: response head and body held back until the engine decides. */
@@ -278,7 +278,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     // Read the first part of the body before contacting the upstream: the inspection buffer when the
     // engine wants one, else just the first chunk. A request whose body turns out malformed (bad chunk
-    // size) then fails in node:http before anything was sent upstream.
+    // size) then fails in the front end's parser before anything was sent upstream.
     this.collectLimit = this.inspection === null ? 0 : this.inspection.requestBody.limit;
     this.collecting = true;
     // A client that stops sending its body must not hold an upstream connection forever. Only while the
@@ -330,7 +330,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.prefixBytes += chunk.length;
       const overLimit = this.prefixBytes > this.collectLimit;
       if (this.prefixBytes === this.declaredLength && (!overLimit || this.inspection === null)) {
-        // The whole body is in hand (node:http holds a Content-Length body to its declared length): it
+        // The whole body is in hand (llhttp holds a Content-Length body to its declared length): it
         // goes upstream as one buffer, written with the head, instead of through a stream. The request's
         // 'end' follows on its own; nothing is paused.
         this.collecting = false;
@@ -366,7 +366,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   };
 
   private readonly onRequestError = (): void => {
-    // node:http destroys the request when the client resets or sends a malformed body; the response's
+    // The front end aborts the request when the client resets or sends a malformed body; the response's
     // 'close' follows and finishes the exchange.
     if (this.error === null) this.error = 'client-aborted';
   };
@@ -391,7 +391,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       if (decision.kind !== 'allow') return this.enforce(decision);
     }
     if (complete) {
-      // Nothing more will come from the client: one buffer (undici writes it with the head, with a
+      // Nothing more will come from the client: one buffer (the pool writes it with the head, with a
       // Content-Length) instead of a stream.
       this.dispatch(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.prefixBytes));
       return;
@@ -435,7 +435,7 @@ class Exchange implements Dispatcher.DispatchHandler {
         headers: upstreamRequestHeaders(req, route, this.peerIp, tls, false),
         body,
         ...(upstream.dispatchServerName !== undefined ? { servername: upstream.dispatchServerName } : {}),
-      } as Dispatcher.DispatchOptions, this);
+      } satisfies Http1RequestOptions, this);
     } catch (err) {
       this.onError(err as Error);
     }
@@ -478,15 +478,15 @@ class Exchange implements Dispatcher.DispatchHandler {
     else this.abortUpstream = abort;
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+  onHeaders(statusCode: number, rawHeaders: string[], resume: () => void, statusText: string): boolean {
     if (this.upstream === Upstream.Abandoned) return false;
-    if (statusCode < 200) return true; // 1xx: node:http already spoke to the client about Continue.
+    if (statusCode < 200) return true; // 1xx: the front end already spoke to the client about Continue.
     this.pick?.responded(statusCode);
     this.upstream = Upstream.Responding;
     this.upstreamMs = performance.now() - this.upstreamT0;
     this.resumeUpstream = resume;
-    const headers = new Array<string>(rawHeaders.length);
-    for (let i = 0; i < rawHeaders.length; i++) headers[i] = rawHeaders[i]!.toString('latin1');
+    // Http1Pool hands over llhttp's own latin1 strings in a fresh array: kept as they are.
+    const headers = rawHeaders;
 
     const inspection = this.inspection;
     if (inspection !== null) {
@@ -507,7 +507,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     return this.startResponse(statusCode, statusText, headers);
   }
 
-  /** node:http validates what undici let through (e.g. control characters in a header value). */
+  /** The response writer validates what the upstream sent (e.g. control characters in a header value). */
   private startResponse(status: number, statusText: string, headers: string[]): boolean {
     try {
       this.writeResponseHead(status, statusText, headers);
@@ -540,7 +540,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.pick !== null && this.pick.setCookie !== null) out.push('set-cookie', this.pick.setCookie);
     if (!this.requestEnded) out.push('connection', 'close');
     this.res.writeHead(status, statusText, out);
-    // undici usually delivers head, body and end in one parser pass: corking until the next tick sends
+    // The pool usually delivers head and body in one parser pass: corking until the next tick sends
     // them in one writev instead of a write for the head and another for the body.
     this.res.cork();
     process.nextTick(uncorkResponse, this.res);
@@ -657,7 +657,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       'cache-control', 'no-store'];
     const ids = this.pipeline.ruleIdsHeaderPair(this.inspection);
     if (ids.length > 0) headers.push(ids[0]!, ids[1]!);
-    // An unread request body would otherwise be read (and discarded) by node:http to reuse the socket.
+    // An unread request body would otherwise be read (and discarded) by the front end to reuse the socket.
     if (!this.requestEnded) headers.push('connection', 'close');
     res.writeHead(a.status, headers);
     this.bytesOut += a.body.length;
@@ -754,8 +754,8 @@ class Exchange implements Dispatcher.DispatchHandler {
 }
 
 /**
- * The request body toward undici: first the chunks read before dispatch, then the rest of the client's
- * request, pausing the client when undici (the upstream socket) does not keep up.
+ * The request body toward the upstream pool: first the chunks read before dispatch, then the rest of the client's
+ * request, pausing the client when the upstream socket does not keep up.
  */
 class ForwardedBody extends Readable {
   constructor(private readonly source: GatewayRequest, chunks: readonly Buffer[], ended: boolean,

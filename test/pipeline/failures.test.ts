@@ -148,6 +148,12 @@ describe('client misbehaviour and limits', () => {
     ['obfuscated Transfer-Encoding (smuggling)', 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
       'HPE_INVALID_TRANSFER_ENCODING'],
     ['bare LF line endings', 'GET / HTTP/1.1\nHost: x\n\n', 'HPE_'],
+    // RFC 9112 checks llhttp lets through (src/pipeline/request-validation.ts).
+    ['fragment in the request-target', 'GET /index.html?a=b#tag HTTP/1.1\r\nHost: x\r\n\r\n', 'PORTCULLIS_TARGET_FRAGMENT'],
+    ['HTTP/0.9 with headers', 'GET / HTTP/0.9\r\nHost: x\r\n\r\n', 'PORTCULLIS_BAD_VERSION'],
+    ['two Host headers', 'GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n', 'PORTCULLIS_DUPLICATE_HOST'],
+    ['empty Host', 'GET / HTTP/1.1\r\nHost: \r\n\r\n', 'PORTCULLIS_INVALID_HOST'],
+    ['Host that is not a host name', 'GET / HTTP/1.1\r\nHost: localhost%00\r\n\r\n', 'PORTCULLIS_INVALID_HOST'],
   ];
   for (const [name, bytes, code] of malformed) {
     test(`malformed: ${name} → 400, nothing reaches the upstream, violation reported`, async () => {
@@ -163,6 +169,17 @@ describe('client misbehaviour and limits', () => {
       assert.ok(gw.logs.lines.some((l) => l.msg === 'malformed request' && new RegExp(`^(${code})`).test(String(l.reason))));
     });
   }
+
+  test('garbage pipelined behind a valid request: the request is answered first, then 400 and close', async () => {
+    const seenBefore = origin.seen.length;
+    const violationsBefore = inspectors.violations.length;
+    const raw = await rawExchange(gw.port(8080), 'POST /first HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\nhi=test');
+    assert.match(raw, /^HTTP\/1\.1 200 /, 'the complete request before the garbage keeps its answer');
+    const second = raw.indexOf('HTTP/1.1 400 Bad Request\r\n');
+    assert.ok(second > 0, `a 400 follows the 200: ${JSON.stringify(raw)}`);
+    assert.equal(origin.seen.length, seenBefore + 1, 'only the valid request went upstream');
+    await eventually(() => inspectors.violations.length === violationsBefore + 1);
+  });
 
   test('too many headers → 431', async () => {
     const headers: Record<string, string> = { host: 'x' };

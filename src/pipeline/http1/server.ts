@@ -13,6 +13,7 @@ import { HTTPParser, METHODS, type LlhttpError, type LlhttpParser } from './llht
 import { Http1Request, type RequestOwner } from './request.js';
 import { Http1Response, type ResponseOwner } from './response.js';
 import type { GatewayRequest, GatewayResponse } from './types.js';
+import { validateRequestHead } from '../request-validation.js';
 
 export interface Http1Options {
   /** Request line + headers, in bytes (llhttp answers HPE_HEADER_OVERFLOW beyond). */
@@ -152,6 +153,8 @@ class Http1Connection implements RequestOwner, ResponseOwner {
   private peerEnded = false;
   /** A parse error or timeout was reported: nothing more is parsed or answered. */
   private failed = false;
+  /** A parse error behind a request still being answered: reported once that response is written. */
+  private deferredError: (Error & { code?: string }) | null = null;
   private closed = false;
   private upgraded = false;
   readonly onFinalWrite = (err?: Error | null): void => {
@@ -210,6 +213,11 @@ class Http1Connection implements RequestOwner, ResponseOwner {
     if (url === undefined) {
       url = this.urlPart;
       this.urlPart = '';
+    }
+    const violation = validateRequestHead(url, major, minor, headers);
+    if (violation !== null) {
+      this.fail(Object.assign(new Error(`Parse Error: ${violation.message}`), { code: violation.code }));
+      return;
     }
     this.requests++;
     const req = new Http1Request(this, METHODS[method] ?? 'GET', url, major, minor, headers);
@@ -311,6 +319,11 @@ class Http1Connection implements RequestOwner, ResponseOwner {
     if (this.queue !== null && this.queue.length === 0) this.queue = null;
     if (next !== undefined) {
       this.dispatch(next.req, next.res);
+    } else if (this.deferredError !== null) {
+      const err = this.deferredError;
+      this.deferredError = null;
+      this.reportClientError(err);
+      return;
     } else if (this.pendingUpgrade !== null) {
       // Requests pipelined before the upgrade were answered first, in order.
       const { req: upgradeReq, head } = this.pendingUpgrade;
@@ -416,9 +429,25 @@ class Http1Connection implements RequestOwner, ResponseOwner {
   private fail(err: Error & { code?: string }): void {
     this.failed = true;
     this.updateReading();
-    this.queue = null;
     const parsing = this.parsing;
     if (parsing !== null && parsing.dispatched) parsing.abort();
+    const current = this.current;
+    if (current !== null && parsing !== current && this.currentRes !== null && !this.currentRes.headersSent) {
+      // The error is in what the client sent after the request being answered: that request keeps its
+      // answer (and any complete pipelined ones after it, in order); the error answer and the close come
+      // after them. Answering 400 now would lose a valid request.
+      if (this.queue !== null && parsing !== null) {
+        this.queue = this.queue.filter((q) => q.req !== parsing);
+        if (this.queue.length === 0) this.queue = null;
+      }
+      this.deferredError = err;
+      return;
+    }
+    this.queue = null;
+    this.reportClientError(err);
+  }
+
+  private reportClientError(err: Error & { code?: string }): void {
     try {
       this.front.handlers.onClientError(err, this.socket, this.currentRes);
     } catch (bug) {
