@@ -1,7 +1,8 @@
 /**
  * What llhttp lets through but RFC 9112 forbids in a request head, checked before routing and before the
  * policy engine: a request-target with a fragment, an HTTP version other than 1.0 and 1.1, and a Host
- * header that is repeated, empty, or not a host name, IP literal and port. (A missing Host on HTTP/1.1 is
+ * header that is repeated, empty, or not a host name, IP literal and port, and a CONNECT target without
+ * a port. (A missing Host on HTTP/1.1 is
  * answered by the pipeline itself, reason `missing-host`, see request-head.ts.) Apache
  * (HttpProtocolOptions Strict, its default) and nginx refuse these too; a gateway that routes by Host
  * must not guess which server a `Host: localhost%00` or a second Host header means, and a server behind
@@ -14,13 +15,14 @@
 export interface HeadViolation {
   /** Stable reason code (logged, and the alert's reason). */
   readonly code: 'PORTCULLIS_BAD_VERSION' | 'PORTCULLIS_TARGET_FRAGMENT' | 'PORTCULLIS_DUPLICATE_HOST'
-    | 'PORTCULLIS_INVALID_HOST';
+    | 'PORTCULLIS_INVALID_HOST' | 'PORTCULLIS_BAD_CONNECT_TARGET';
   readonly message: string;
 }
 
 const BAD_VERSION: HeadViolation = Object.freeze({ code: 'PORTCULLIS_BAD_VERSION', message: 'HTTP version other than 1.0 or 1.1' });
 const FRAGMENT: HeadViolation = Object.freeze({ code: 'PORTCULLIS_TARGET_FRAGMENT', message: 'request-target holds a fragment (#)' });
 const DUPLICATE_HOST: HeadViolation = Object.freeze({ code: 'PORTCULLIS_DUPLICATE_HOST', message: 'more than one Host header' });
+const BAD_CONNECT: HeadViolation = Object.freeze({ code: 'PORTCULLIS_BAD_CONNECT_TARGET', message: 'CONNECT target is not host:port' });
 const EMPTY_HOST: HeadViolation = Object.freeze({ code: 'PORTCULLIS_INVALID_HOST', message: 'empty Host header' });
 const INVALID_HOST: HeadViolation = Object.freeze({ code: 'PORTCULLIS_INVALID_HOST', message: 'Host is not a host name or IP address with an optional port' });
 
@@ -68,12 +70,17 @@ export function isValidHostValue(value: string): boolean {
 
 /**
  * The first violation in a parsed request head, or null. `rawHeaders` is the flat [name, value, …] list
- * as received (names in their original case).
+ * as received (names in their original case). `connect`: the method is CONNECT, whose target must be the
+ * authority-form `host:port` (RFC 9110 §9.3.6; the port is not optional).
  */
 export function validateRequestHead(url: string, versionMajor: number, versionMinor: number,
-  rawHeaders: readonly string[]): HeadViolation | null {
+  rawHeaders: readonly string[], connect = false): HeadViolation | null {
   if (versionMajor !== 1 || (versionMinor !== 0 && versionMinor !== 1)) return BAD_VERSION;
   if (url.indexOf('#') >= 0) return FRAGMENT;
+  if (connect) {
+    const colon = url.lastIndexOf(':');
+    if (colon <= 0 || colon === url.length - 1 || !isValidHostValue(url)) return BAD_CONNECT;
+  }
   let host: string | null = null;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;

@@ -21,8 +21,8 @@ const RUNNER = resolve(ROOT, '../shared/tools/crs-ftw/run.mjs');
 
 /** Generous upper bound on the tests that pass with no engine at all (negative-only tests). */
 const ZERO_RULES_BASELINE = 300;
-/** Raise as the engine improves (see the header); measured 1053 of 1069 on 2026-11-21. */
-const PASS_THRESHOLD = 1053;
+/** Raise as the engine improves (see the header); measured 1061 of 1069 on 2026-11-21 (session 2). */
+const PASS_THRESHOLD = 1061;
 
 const CI = process.env.CI === 'true' || process.env.CI === '1';
 

@@ -153,6 +153,7 @@ describe('client misbehaviour and limits', () => {
     ['HTTP/0.9 with headers', 'GET / HTTP/0.9\r\nHost: x\r\n\r\n', 'PORTCULLIS_BAD_VERSION'],
     ['two Host headers', 'GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n', 'PORTCULLIS_DUPLICATE_HOST'],
     ['empty Host', 'GET / HTTP/1.1\r\nHost: \r\n\r\n', 'PORTCULLIS_INVALID_HOST'],
+    ['CONNECT target without a port', 'CONNECT www.cnn.com HTTP/1.1\r\nHost: x\r\n\r\n', 'PORTCULLIS_BAD_CONNECT_TARGET'],
     ['Host that is not a host name', 'GET / HTTP/1.1\r\nHost: localhost%00\r\n\r\n', 'PORTCULLIS_INVALID_HOST'],
   ];
   for (const [name, bytes, code] of malformed) {

@@ -41,3 +41,13 @@ test('validateRequestHead: Host', () => {
   assert.equal(validateRequestHead('/', 1, 0, H('Host', 'bad host'))?.code, 'PORTCULLIS_INVALID_HOST');
   assert.equal(validateRequestHead('/', 1, 1, H('hOsT', 'shop.example.com:8080')), null);
 });
+
+test('validateRequestHead: CONNECT needs host:port', () => {
+  assert.equal(validateRequestHead('1.2.3.4:80', 1, 1, H('Host', 'a'), true), null);
+  assert.equal(validateRequestHead('www.cnn.com:443', 1, 1, H('Host', 'a'), true), null);
+  assert.equal(validateRequestHead('[::1]:443', 1, 1, H('Host', 'a'), true), null);
+  assert.equal(validateRequestHead('www.cnn.com', 1, 1, H('Host', 'a'), true)?.code, 'PORTCULLIS_BAD_CONNECT_TARGET');
+  assert.equal(validateRequestHead('www.cnn.com:', 1, 1, H('Host', 'a'), true)?.code, 'PORTCULLIS_BAD_CONNECT_TARGET');
+  assert.equal(validateRequestHead('/path:80', 1, 1, H('Host', 'a'), true)?.code, 'PORTCULLIS_BAD_CONNECT_TARGET');
+  assert.equal(validateRequestHead('www.cnn.com', 1, 1, H('Host', 'a'), false), null, 'only for CONNECT');
+});

@@ -41,6 +41,9 @@ const CONTINUE_TOKEN = /(?:^|\W)100-continue(?:$|\W)/i;
 const EXPECTATION_FAILED = ['Connection', 'close', 'Content-Length', '0'];
 const INTERNAL_ERROR = ['Connection', 'close', 'Content-Length', '0'];
 
+/** llhttp's method index of CONNECT. */
+const CONNECT_METHOD = METHODS.indexOf('CONNECT');
+
 interface BoundParser extends LlhttpParser {
   conn: Http1Connection | null;
 }
@@ -214,7 +217,7 @@ class Http1Connection implements RequestOwner, ResponseOwner {
       url = this.urlPart;
       this.urlPart = '';
     }
-    const violation = validateRequestHead(url, major, minor, headers);
+    const violation = validateRequestHead(url, major, minor, headers, method === CONNECT_METHOD);
     if (violation !== null) {
       this.fail(Object.assign(new Error(`Parse Error: ${violation.message}`), { code: violation.code }));
       return;
