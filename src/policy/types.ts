@@ -10,6 +10,8 @@
  * utf8toUnicode, jsDecode \uXXXX) emits the bytes ModSecurity emits, never characters > 0xFF.
  */
 
+import type { CompiledRegex } from './regex/index.js';
+
 /** Load-time services for factories (file access for @pmFromFile / @ipMatchFromFile, relative paths). */
 export interface LoadContext {
   /** Directory of the file containing the rule; relative data-file paths resolve against it. */
@@ -45,6 +47,8 @@ export interface Operator {
    * transforming them (see src/policy/value-filter.ts). Absent or null: no such knowledge.
    */
   readonly requiredBytes?: readonly Uint32Array[] | null;
+  /** @rx with a constant pattern: its compiled regex, which the engine may batch with others (regex-batches.ts). */
+  readonly regex?: CompiledRegex;
 }
 
 export interface OperatorSpec {

@@ -54,7 +54,7 @@ export const rx: OperatorSpec = {
   create(param, macro) {
     if (macro.constant !== null) {
       const re = compileRuleRegex(macro.constant);
-      return { evaluate: (otx, value) => evaluateWith(re, otx, value), requiredBytes: re.requiredByteSets };
+      return { evaluate: (otx, value) => evaluateWith(re, otx, value), requiredBytes: re.requiredByteSets, regex: re };
     }
     // Escaping makes almost anything a valid pattern; check the shape once so a broken one fails at load.
     compileRuleRegex(logEscapeRe(param.replace(/%\{[^}]*\}/g, 'x')));

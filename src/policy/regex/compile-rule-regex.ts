@@ -17,6 +17,7 @@ import { toRe2Source, toRe2SupersetSource, toV8Source, UnsupportedConstruct, typ
 import { BoundedMatcher, DEFAULT_STEP_LIMIT } from './bounded-matcher.js';
 import { requiredLiterals } from './required-literals.js';
 import { meetsByteSets, minimumMatchLength, presentBytes, requiredByteSets } from './required-bytes.js';
+import { BATCH_MIN_SUBJECT, largeSubjectBytes, type PatternBatch } from './pattern-batch.js';
 
 interface Re2Instance {
   test(s: string): boolean;
@@ -67,6 +68,12 @@ export interface CompiledRegex {
   search(s: string, from?: number): { index: number; groups: Array<string | undefined> } | null;
   /** True if the last test/exec stopped at the step budget (bounded engine only); the result was "no match". */
   readonly limitExceeded: boolean;
+  /**
+   * RE2 patterns only: from now on, test() and exec() ask `batch` (which holds this pattern's `source` as
+   * member `index`) first on large values, and skip the engine when the batch says it cannot match
+   * (pattern-batch.ts). Returns false, and changes nothing, for patterns that cannot join.
+   */
+  joinBatch?(batch: PatternBatch, index: number): boolean;
 }
 
 export class RuleRegexError extends Error {
@@ -246,6 +253,7 @@ function withPrefilter(re: CompiledRegex, literals: string[] | null, byteSets: U
     exec: (s) => (mayMatch(s) ? re.exec(s) : null),
     search: (s, from) => re.search(s, from),
     get limitExceeded() { return engineRan && re.limitExceeded; },
+    joinBatch: (batch, index) => re.joinBatch?.(batch, index) ?? false,
   };
 }
 
@@ -322,6 +330,8 @@ const ringSubjects: (string | null)[] = new Array<string | null>(SUBJECT_RING).f
 const ringBuffers: Buffer[] = new Array<Buffer>(SUBJECT_RING).fill(Buffer.alloc(0));
 let ringNext = 0;
 function utf8Of(s: string): Buffer {
+  // Large subjects have their own, larger ring (a request's body and long arguments, all their forms).
+  if (s.length >= BATCH_MIN_SUBJECT) return largeSubjectBytes(s);
   for (let i = 0; i < SUBJECT_RING; i++) if (ringSubjects[i] === s) return ringBuffers[i]!;
   let b = Buffer.from(s, 'latin1');
   if (!isAscii(b)) b = Buffer.from(s, 'utf8');
@@ -336,6 +346,14 @@ function utf8Of(s: string): Buffer {
 function re2Regex(RE2: Re2Constructor, re: Re2Instance, pcre: string, source: string, groupCount: number): CompiledRegex {
   // A second, global-flag instance serves search(from) (lastIndex); only @verifyCC/SSN/CPF need it.
   let global: Re2Instance | null = null;
+  // Set by joinBatch: on large values one RE2.Set scan answers for every member (pattern-batch.ts).
+  let batch: PatternBatch | null = null;
+  let member = 0;
+  const test = (s: string): boolean => {
+    if (s.length < 16) return re.test(s);
+    if (batch !== null && s.length >= BATCH_MIN_SUBJECT && !batch.mayMatch(member, s)) return false;
+    return re.test(utf8Of(s) as unknown as string);
+  };
   return {
     engine: 're2',
     pcre,
@@ -344,10 +362,10 @@ function re2Regex(RE2: Re2Constructor, re: Re2Instance, pcre: string, source: st
     fallbackReason: null,
     requiredLiterals: null,
     requiredByteSets: null,
-    test: (s) => (s.length < 16 ? re.test(s) : re.test(utf8Of(s) as unknown as string)),
+    test,
     exec: (s) => {
       // Asking for submatches makes RE2 leave its DFA; most values do not match, so ask the DFA first.
-      if (!(s.length < 16 ? re.test(s) : re.test(utf8Of(s) as unknown as string))) return null;
+      if (!test(s)) return null;
       const m = re.exec(s);
       if (m === null) return null;
       const out: Array<string | undefined> = [];
@@ -364,5 +382,10 @@ function re2Regex(RE2: Re2Constructor, re: Re2Instance, pcre: string, source: st
       return { index: m.index, groups };
     },
     limitExceeded: false,
+    joinBatch: (b, index) => {
+      batch = b;
+      member = index;
+      return true;
+    },
   };
 }

@@ -24,6 +24,7 @@ import {
 import { cloneSettings, defaultSettings, type EngineSettings } from './settings.js';
 import { NoMatchMemo } from '../no-match-memo.js';
 import { buildQuickReject, type QuickRejectIndex } from '../quick-reject.js';
+import { batchRuleRegexes } from '../regex-batches.js';
 
 export interface CompiledPolicy {
   readonly settings: Readonly<EngineSettings>;
@@ -211,6 +212,8 @@ export class PolicyBuilder {
       return m;
     });
     const noMatchMemo = new NoMatchMemo(this.rules);
+    // RE2.Set batches for @rx links that share a transformation chain (large values: one scan for all).
+    batchRuleRegexes(this.rules);
     return Object.freeze({
       settings: Object.freeze(cloneSettings(this.settings)),
       phases: Object.freeze(phases.map((p) => Object.freeze(p))),
