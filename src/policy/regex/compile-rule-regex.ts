@@ -323,6 +323,9 @@ function compileTranslation(pcre: string, t: Translation, options: CompileOption
  * on a 2 KB body. A latin1 byte string's UTF-8 form is what RE2 matches code point by code point, so
  * results are identical; for ASCII the latin1 copy is that form already (and cheaper to make).
  */
+/** exec() results remembered per RE2 pattern: matching subjects up to this length, this many at most. */
+const MAX_REMEMBERED_EXEC_SUBJECT = 256;
+const MAX_REMEMBERED_EXEC = 256;
 const SUBJECT_RING = 8;
 /** Longer subjects are converted on every call (the ring must not pin large bodies). */
 const MAX_RING_SUBJECT = 64 * 1024;
@@ -349,6 +352,7 @@ function re2Regex(RE2: Re2Constructor, re: Re2Instance, pcre: string, source: st
   // Set by joinBatch: on large values one RE2.Set scan answers for every member (pattern-batch.ts).
   let batch: PatternBatch | null = null;
   let member = 0;
+  let recentMatches: Map<string, Array<string | undefined>> | null = null;
   const test = (s: string): boolean => {
     if (s.length < 16) return re.test(s);
     if (batch !== null && s.length >= BATCH_MIN_SUBJECT && !batch.mayMatch(member, s)) return false;
@@ -366,10 +370,22 @@ function re2Regex(RE2: Re2Constructor, re: Re2Instance, pcre: string, source: st
     exec: (s) => {
       // Asking for submatches makes RE2 leave its DFA; most values do not match, so ask the DFA first.
       if (!test(s)) return null;
+      // Matches of short values are remembered (a pure function of the value): CRS 920420 captures the
+      // Content-Type of every request with a body, and RE2's submatch search costs microseconds.
+      const remember = s.length <= MAX_REMEMBERED_EXEC_SUBJECT;
+      if (remember) {
+        const known = recentMatches?.get(s);
+        if (known !== undefined) return known;
+      }
       const m = re.exec(s);
       if (m === null) return null;
       const out: Array<string | undefined> = [];
       for (let g = 0; g <= groupCount; g++) out.push(m[g]);
+      if (remember) {
+        recentMatches ??= new Map();
+        if (recentMatches.size >= MAX_REMEMBERED_EXEC) recentMatches.clear();
+        recentMatches.set(s, Object.freeze(out) as Array<string | undefined>);
+      }
       return out;
     },
     search: (s, from = 0) => {

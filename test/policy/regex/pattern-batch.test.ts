@@ -90,3 +90,17 @@ test('a batch RE2 cannot build answers "may match" and its members keep working 
   assert.equal(batch.usable, false);
   assert.equal(batch.mayMatch(1, 'y'.repeat(BATCH_MIN_SUBJECT)), true);
 });
+
+test('exec answers of short subjects are remembered per pattern, and stay right per subject', () => {
+  const re = compileRuleRegex('^([^;\\s]+)(?:;\\s*charset=(\\S+))?');
+  assert.equal(re.engine, 're2');
+  const a = 'application/x-www-form-urlencoded; charset=UTF-8';
+  const b = 'application/json';
+  for (let round = 0; round < 3; round++) {
+    assert.deepEqual(re.exec(a), [a, 'application/x-www-form-urlencoded', 'UTF-8']);
+    assert.deepEqual(re.exec(b), [b, 'application/json', undefined]);
+    assert.equal(re.exec(' leading space'), null);
+  }
+  const long = 'x'.repeat(300) + ';';
+  assert.deepEqual(re.exec(long), ['x'.repeat(300), 'x'.repeat(300), undefined]);
+});
