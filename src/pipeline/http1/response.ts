@@ -230,7 +230,12 @@ export class Http1Response implements GatewayResponse {
     const head = this.#head;
     this.#head = null;
     if (framing === Framing.Chunked) socket.write(head === null ? LAST_CHUNK : head + LAST_CHUNK, 'latin1', done);
-    else socket.write(head ?? '', 'latin1', done);
+    else if (head !== null) socket.write(head, 'latin1', done);
+    else if (socket.writableLength === 0) {
+      // Everything was handed to the kernel already: an empty write would cost a write(fd, "", 0) system
+      // call per response just to learn that.
+      process.nextTick(done, null);
+    } else socket.write('', 'latin1', done); // behind bytes still queued (corked or back-pressured)
     socket.uncork();
     return this;
   }
