@@ -3,7 +3,7 @@
  * child loggers from it. Every line carries `pid`, `mode` and `worker` (the cluster worker id, or
  * "primary" / "single") so lines from several workers written to one file can be told apart.
  */
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { GatewayConfig, LogLevel } from '../config/types.js';
@@ -47,13 +47,13 @@ function isoTimeOncePerMillisecond(): string {
 export function createRootLogger(config: GatewayConfig, options: RootLoggerOptions): RootLogger {
   const file = config.gateway.log.file;
   let destination: DestinationStream;
-  let ownFile: WriteStream | null = null;
+  let ownFile: LogFile | null = null;
   if (options.destination) {
     destination = options.destination;
   } else if (file !== null) {
     mkdirSync(dirname(file), { recursive: true });
-    ownFile = openLogFile(file);
-    destination = flushableDestination(ownFile);
+    ownFile = new LogFile(file);
+    destination = ownFile;
   } else {
     destination = pino.destination({ dest: 1, sync: false });
   }
@@ -81,72 +81,95 @@ export function createRootLogger(config: GatewayConfig, options: RootLoggerOptio
     },
     async close() {
       await this.flush();
-      const stream = ownFile;
-      if (stream === null) return;
+      const logFile = ownFile;
+      if (logFile === null) return;
       ownFile = null;
-      if (stream.closed) return;
-      await new Promise<void>((resolve) => {
-        stream.once('close', () => resolve());
-        if (!stream.destroyed) stream.end();
-      });
+      logFile.close();
     },
   };
 }
 
-/**
- * The log file: node's fs.WriteStream, opened O_APPEND so that lines from several workers stay whole
- * in one file. While one write is in flight the next lines queue and leave together in one writev.
- * pino.destination (sonic-boom) does the same batching but measures the byte length of its whole pending
- * buffer again for every line it appends: with a busy proxy that cost more per access line than
- * serializing it (docs/RATIONALE.md, "Proxy hot path").
- */
-function openLogFile(file: string): WriteStream {
-  const stream = createWriteStream(file, { flags: 'a' });
-  let reported = false;
-  // Without a listener a write error (disk full, file system gone) would be thrown out of the event loop.
-  stream.on('error', (err) => {
-    if (reported) return;
-    reported = true;
-    process.stderr.write(`portcullis: cannot write the log file ${file}: ${err.message}; log lines are lost from here on\n`);
-  });
-  return stream;
-}
+/** A batch is written out when it reaches this many characters, else at the end of the event-loop turn. */
+export const LOG_BATCH_CHARS = 64 * 1024;
 
 /**
- * pino writes lines; they are joined in memory and handed to the file stream once per event-loop turn
- * (or every 64 KiB), so a busy worker makes one stream write — one Buffer, one write request, one
- * thread-pool job — for the dozens of access lines one turn produces, instead of one per line.
- * `flush(cb)` calls back once everything written before it is in the file.
+ * The log file, opened O_APPEND so that lines from several workers stay whole in one file. pino's lines
+ * are joined in memory and written once per event-loop turn (or every 64 Ki characters) with one
+ * synchronous write(2) — what nginx does with its access log. A busy worker thus makes one system call
+ * for the dozens of access lines one turn produces, and no thread-pool round trip per write (an
+ * asynchronous fs write hands each chunk to a libuv thread and wakes the loop again when it is done,
+ * which on a loaded two-core machine cost more than the write itself). The price: a disk that blocks
+ * would block the worker for that write; page-cache appends do not. pino.destination (sonic-boom) was
+ * measured worse (docs/RATIONALE.md, "Proxy hot path").
  */
-export const LOG_BATCH_BYTES = 64 * 1024;
+export class LogFile implements DestinationStream {
+  #fd: number | null;
+  #pending = '';
+  #scheduled = false;
+  #reported = false;
+  readonly #writeOutLater = (): void => {
+    this.#scheduled = false;
+    this.#writeOut();
+  };
 
-export function flushableDestination(stream: WriteStream): DestinationStream & { flush(cb: (err?: Error) => void): void } {
-  let pending = '';
-  let scheduled = false;
-  const writeOut = (): void => {
-    scheduled = false;
-    if (pending.length === 0) return;
-    const chunk = pending;
-    pending = '';
-    // After close() (or a write error) lines have nowhere to go; the stream would report each one.
-    if (!stream.writableEnded && !stream.destroyed) stream.write(chunk);
-  };
-  return {
-    write(line: string): void {
-      pending += line;
-      if (pending.length >= LOG_BATCH_BYTES) writeOut();
-      else if (!scheduled) {
-        scheduled = true;
-        setImmediate(writeOut);
-      }
-    },
-    flush(cb: (err?: Error) => void): void {
-      writeOut();
-      if (stream.writableEnded || stream.destroyed) return cb();
-      // An empty chunk is queued behind every pending line: its callback marks the point they were written.
-      stream.write('', (err) => cb(err ?? undefined));
-    },
-  };
+  constructor(readonly path: string) {
+    try {
+      this.#fd = openSync(path, 'a');
+    } catch (err) {
+      // Like a failed write: reported once, and the daemon serves without its log rather than not at all.
+      this.#fd = null;
+      this.#report(err as Error);
+    }
+  }
+
+  write(line: string): void {
+    // After close() lines have nowhere to go.
+    if (this.#fd === null) return;
+    this.#pending += line;
+    if (this.#pending.length >= LOG_BATCH_CHARS) this.#writeOut();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#writeOutLater);
+    }
+  }
+
+  /** Writes what is pending; `cb` runs once it is in the file. */
+  flush(cb?: (err?: Error) => void): void {
+    this.#writeOut();
+    cb?.();
+  }
+
+  /** Writes what is pending and closes the file; later lines are dropped. */
+  close(): void {
+    this.#writeOut();
+    const fd = this.#fd;
+    this.#fd = null;
+    if (fd !== null) {
+      try { closeSync(fd); } catch { /* already gone: nothing left to lose */ }
+    }
+  }
+
+  #writeOut(): void {
+    const chunk = this.#pending;
+    if (chunk.length === 0) return;
+    this.#pending = '';
+    const fd = this.#fd;
+    if (fd === null) return;
+    try {
+      const bytes = Buffer.from(chunk, 'utf8');
+      let offset = 0;
+      while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+    } catch (err) {
+      // Disk full, file system gone: say so once (stderr is all that is left), keep serving.
+      this.#report(err as Error);
+    }
+  }
+
+  #report(err: Error): void {
+    if (this.#reported) return;
+    this.#reported = true;
+    process.stderr.write(`portcullis: cannot write the log file ${this.path}: ${err.message}; log lines are lost\n`);
+  }
 }
 
 /** Child logger for one component ("listeners", "reload", "control" …). */
