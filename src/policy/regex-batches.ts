@@ -12,7 +12,7 @@ import { PatternBatch } from './regex/pattern-batch.js';
 /** A group of fewer patterns gains too little from a set scan to pay for it. */
 const MIN_MEMBERS = 3;
 /** Larger sets risk RE2's memory budget for the set automaton; a group is split into sets of this size. */
-const MAX_MEMBERS = 48;
+const MAX_MEMBERS = 16;
 
 /** Builds the batches for `rules` (chain starters; their links too); returns them (tests, diagnostics). */
 export function batchRuleRegexes(rules: Iterable<Rule>): PatternBatch[] {
