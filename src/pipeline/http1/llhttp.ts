@@ -1,5 +1,6 @@
 /**
- * Node's own llhttp binding, as node:http uses it (`_http_common` is a public, if undocumented, module).
+ * Node's own llhttp binding, as node:http uses it (`_http_common` is a public, if undocumented, module),
+ * shared by the front end (requests) and Http1Pool (responses).
  * With `consume(handle)` llhttp reads straight from the socket's libuv stream: no JS 'data' event, no
  * Buffer per read, and the callbacks below run inside the read.
  */
@@ -30,6 +31,7 @@ export interface LlhttpError extends Error {
 interface ParserConstructor {
   new (): LlhttpParser;
   readonly REQUEST: number;
+  readonly RESPONSE: number;
   readonly kOnMessageBegin: number;
   readonly kOnHeaders: number;
   readonly kOnHeadersComplete: number;

@@ -12,43 +12,13 @@
  * so the warmest sockets are reused and the others age out) only after a complete response that allows
  * keep-alive, to a request whose body was written in full.
  */
-import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { buildConnector, Dispatcher } from 'undici';
+import { HTTPParser, type LlhttpError, type LlhttpParser } from './llhttp.js';
 
 // ---- node's llhttp binding ----------------------------------------------------------------------------
 
-interface ParserError extends Error {
-  code: string;
-  reason?: string;
-  bytesParsed?: number;
-}
-
-/** The parts of node's internal HTTPParser (src/node_http_parser.cc) this client uses. */
-interface NodeHttpParser {
-  initialize(type: number, resource: object, maxHeaderSize: number, lenientFlags: number): void;
-  execute(data: Buffer): number | ParserError;
-  /** Signals EOF: completes a read-until-close body, or returns an error when a message is cut short. */
-  finish(): undefined | ParserError;
-  consume(handle: object): void;
-  unconsume(): void;
-  close(): void;
-  [slot: number]: unknown;
-}
-
-interface HttpParserClass {
-  new(): NodeHttpParser;
-  readonly RESPONSE: number;
-  readonly kOnHeaders: number;
-  readonly kOnHeadersComplete: number;
-  readonly kOnBody: number;
-  readonly kOnMessageComplete: number;
-  readonly kOnExecute: number;
-}
-
-// `_http_common` is node's own module behind node:http (no typings, not in the ESM builtin list).
-const { HTTPParser } = createRequire(import.meta.url)('_http_common') as { HTTPParser: HttpParserClass };
 const { kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, kOnExecute } = HTTPParser;
 
 /** A socket's native stream handle (TCPWrap, TLSWrap …) as net.Socket keeps it. */
@@ -238,7 +208,7 @@ function ignoreError(): void {
   // Left on a request body after we stop reading it, so a late error there is not an uncaught exception.
 }
 
-function closeParser(parser: NodeHttpParser): void {
+function closeParser(parser: LlhttpParser): void {
   parser.close();
 }
 
@@ -298,7 +268,7 @@ function keepAliveTimeoutMs(value: string): number {
 
 class Connection {
   socket: Socket | null = null;
-  private parser: NodeHttpParser | null = null;
+  private parser: LlhttpParser | null = null;
   /** The native handle the parser reads from, or null when it parses 'data' events. */
   private handle: StreamHandle | null = null;
   request: UpstreamRequest | null = null;
@@ -640,7 +610,7 @@ class Connection {
     else this.destroyWith(null);
   };
 
-  private readonly onExecute = (result: number | ParserError): void => {
+  private readonly onExecute = (result: number | LlhttpError): void => {
     if (this.closed) return;
     if (typeof result !== 'number') {
       this.fail(new UpstreamClientError(`invalid response from the server: ${result.reason ?? result.message}`,
