@@ -300,24 +300,26 @@ export function renderReport(ms: readonly Measurement[], o: Options, ctx: { comm
   for (const t of o.targets) out.push(`- ${t}: ${ctx.details.get(t) ?? 'not started'}`);
   out.push('');
   out.push('Memory is the proxy\'s resident set summed over its processes (master + workers) from /proc/PID/status: ' +
-    'VmRSS before the measured run, after it, the highest sampled sum during it (every 250 ms), and the sum of the kernel\'s VmHWM.');
+    'VmRSS before the measured run, after it, the highest sampled sum during it (every 250 ms), and the sum of the kernel\'s VmHWM. ' +
+    'VmRSS counts the file pages each process maps (node\'s binary and libraries, ~45 MiB per node process, shared) once per process; ' +
+    'RssAnon after the run is the processes\' own memory (heaps, buffers).');
   for (const w of o.workloads) {
     const rows = ms.filter((x) => x.workload === w);
     const get = (t: TargetName) => rows.find((x) => x.target === t);
     out.push('');
     out.push(`### ${WORKLOADS[w].title}`);
     out.push('');
-    out.push('| target | req/s | p50 ms | p99 ms | errors | non-2xx | RSS before / after / peak MiB | VmHWM MiB |');
-    out.push('|---|---:|---:|---:|---:|---:|---|---:|');
+    out.push('| target | req/s | p50 ms | p99 ms | errors | non-2xx | RSS before / after / peak MiB | VmHWM MiB | RssAnon MiB |');
+    out.push('|---|---:|---:|---:|---:|---:|---|---:|---:|');
     for (const r of rows) {
       if (!r.result) {
-        out.push(`| ${TARGET_LABEL[r.target]} | not measured: ${r.failure?.split('\n')[0]?.replace(/\|/g, '/') ?? ''} | | | | | | |`);
+        out.push(`| ${TARGET_LABEL[r.target]} | not measured: ${r.failure?.split('\n')[0]?.replace(/\|/g, '/') ?? ''} | | | | | | | |`);
         continue;
       }
       const e = r.result.errors;
       const errs = e.connect + e.read + e.write + e.timeout;
       const mem = r.memory ? `${mib(r.memory.before.rssKb)} / ${mib(r.memory.after.rssKb)} / ${mib(r.memory.peakRssKb)} (${r.memory.after.processes} proc)` : '-';
-      out.push(`| ${TARGET_LABEL[r.target]} | ${r.result.rps.toFixed(0)} | ${fmtMs(r.result.latencyMs.p50)} | ${fmtMs(r.result.latencyMs.p99)} | ${errs} | ${r.result.non2xx} | ${mem} | ${r.memory ? mib(r.memory.after.hwmKb) : '-'} |`);
+      out.push(`| ${TARGET_LABEL[r.target]} | ${r.result.rps.toFixed(0)} | ${fmtMs(r.result.latencyMs.p50)} | ${fmtMs(r.result.latencyMs.p99)} | ${errs} | ${r.result.non2xx} | ${mem} | ${r.memory ? mib(r.memory.after.hwmKb) : '-'} | ${r.memory ? mib(r.memory.after.anonKb) : '-'} |`);
     }
     out.push('');
     out.push('| ratio (req/s) | value |');

@@ -9,6 +9,11 @@ export interface TreeMemory {
   readonly rssKb: number;
   /** Sum of VmHWM over the tree, KiB (an upper bound of the tree's peak: the peaks need not coincide). */
   readonly hwmKb: number;
+  /**
+   * Sum of RssAnon, KiB: the processes' own memory (heaps, buffers). VmRSS also counts the file pages
+   * each process maps — node's binary and libraries, ~45 MiB per process, shared — once per process.
+   */
+  readonly anonKb: number;
   readonly processes: number;
 }
 
@@ -48,6 +53,7 @@ export function processTree(root: number): number[] {
 export function treeMemory(root: number): TreeMemory {
   let rssKb = 0;
   let hwmKb = 0;
+  let anonKb = 0;
   let processes = 0;
   for (const pid of processTree(root)) {
     let status: string;
@@ -58,9 +64,10 @@ export function treeMemory(root: number): TreeMemory {
     }
     rssKb += statusField(status, 'VmRSS');
     hwmKb += statusField(status, 'VmHWM');
+    anonKb += statusField(status, 'RssAnon');
     processes++;
   }
-  return { rssKb, hwmKb, processes };
+  return { rssKb, hwmKb, anonKb, processes };
 }
 
 /** Samples a tree's summed VmRSS every `intervalMs` and keeps the largest value seen. */
