@@ -74,6 +74,8 @@ export interface CompiledRegex {
    * (pattern-batch.ts). Returns false, and changes nothing, for patterns that cannot join.
    */
   joinBatch?(batch: PatternBatch, index: number): boolean;
+  /** True when the pattern's batch says it cannot match `s` (a subject of BATCH_MIN_SUBJECT bytes or more). */
+  batchRulesOut?(s: string): boolean;
 }
 
 export class RuleRegexError extends Error {
@@ -234,6 +236,9 @@ function withPrefilter(re: CompiledRegex, literals: string[] | null, byteSets: U
     if (s.length < minLength) return (engineRan = false);
     const f = factsOf(s);
     if (byteSets !== null && !meetsByteSets(f.bytes, byteSets)) return (engineRan = false);
+    // On a large value one set scan answers for the whole batch, where the literal check below would
+    // scan the value once per literal of every pattern.
+    if (literals !== null && s.length >= BATCH_MIN_SUBJECT && re.batchRulesOut?.(s) === true) return (engineRan = false);
     if (literals !== null) {
       const low = f.lower ?? asciiLowerOf(s, f);
       for (let i = 0; i < literals.length; i++) if (low.includes(literals[i]!)) return (engineRan = true);
@@ -254,6 +259,7 @@ function withPrefilter(re: CompiledRegex, literals: string[] | null, byteSets: U
     search: (s, from) => re.search(s, from),
     get limitExceeded() { return engineRan && re.limitExceeded; },
     joinBatch: (batch, index) => re.joinBatch?.(batch, index) ?? false,
+    batchRulesOut: (s) => re.batchRulesOut?.(s) ?? false,
   };
 }
 
@@ -353,9 +359,10 @@ function re2Regex(RE2: Re2Constructor, re: Re2Instance, pcre: string, source: st
   let batch: PatternBatch | null = null;
   let member = 0;
   let recentMatches: Map<string, Array<string | undefined>> | null = null;
+  const rulesOut = (s: string): boolean => batch !== null && s.length >= BATCH_MIN_SUBJECT && !batch.mayMatch(member, s);
   const test = (s: string): boolean => {
     if (s.length < 16) return re.test(s);
-    if (batch !== null && s.length >= BATCH_MIN_SUBJECT && !batch.mayMatch(member, s)) return false;
+    if (rulesOut(s)) return false;
     return re.test(utf8Of(s) as unknown as string);
   };
   return {
@@ -403,5 +410,6 @@ function re2Regex(RE2: Re2Constructor, re: Re2Instance, pcre: string, source: st
       member = index;
       return true;
     },
+    batchRulesOut: rulesOut,
   };
 }
