@@ -37,7 +37,12 @@ type TargetName = (typeof TARGETS)[number];
 const WORKLOADS = {
   get: { title: 'Browser-like GET (query string, cookies, Chrome headers)', script: 'get.lua' },
   post: { title: '2 KB application/x-www-form-urlencoded POST', script: 'post.lua' },
+  // Not in the default run: every request with its own session cookie / CSRF token and search term, so
+  // nothing repeats for a per-value memo (bench/wrk/get-fresh.lua). Written to their own section.
+  'get-fresh': { title: 'Browser-like GET, fresh (unique session cookie and search term per request)', script: 'get-fresh.lua' },
+  'post-fresh': { title: '2 KB form POST, fresh (unique CSRF token per request)', script: 'post-fresh.lua' },
 } as const;
+const DEFAULT_WORKLOADS = ['get', 'post'] as const;
 type WorkloadName = keyof typeof WORKLOADS;
 
 /** Above this 1-minute load average at the start, the report says the machine was busy. */
@@ -73,7 +78,8 @@ const USAGE = `usage: npm run bench -- proxy [options]
   --threads N          wrk threads                                    (default: number of cores, at most 2)
   --targets LIST       comma list of ${TARGETS.join(',')}
                        (default: all)
-  --workloads LIST     comma list of get,post                         (default: both)
+  --workloads LIST     comma list of get,post,get-fresh,post-fresh     (default: get,post; a run of only
+                       the -fresh ones writes the proxy-bench-fresh section)
   --origin node|nginx  the origin server                              (default nginx: see docs/BENCHMARKS.md)
   --workers N|auto     gateway.workers for Portcullis                 (default auto)
   --no-access-log      turn the access log off for Portcullis AND nginx (default: on for both, to a file)
@@ -84,7 +90,7 @@ const USAGE = `usage: npm run bench -- proxy [options]
 function parseOptions(argv: string[]): Options {
   const o: Options = {
     durationS: 10, warmupS: 3, connections: 64, threads: Math.min(2, os.availableParallelism()),
-    targets: [...TARGETS], workloads: ['get', 'post'], origin: 'nginx', workers: 'auto',
+    targets: [...TARGETS], workloads: [...DEFAULT_WORKLOADS], origin: 'nginx', workers: 'auto',
     accessLog: true, write: true, label: null,
   };
   const need = (i: number) => {
@@ -114,7 +120,7 @@ function parseOptions(argv: string[]): Options {
       case '--workloads': {
         const list = need(i).split(',').map((s) => s.trim()).filter(Boolean);
         i++;
-        for (const w of list) if (!(w in WORKLOADS)) die(`unknown workload ${w}; known: get, post`);
+        for (const w of list) if (!(w in WORKLOADS)) die(`unknown workload ${w}; known: ${Object.keys(WORKLOADS).join(', ')}`);
         o.workloads = (Object.keys(WORKLOADS) as WorkloadName[]).filter((w) => list.includes(w));
         break;
       }
@@ -277,7 +283,10 @@ function p99Ratio(a: Measurement | undefined, b: Measurement | undefined): strin
 export function renderReport(ms: readonly Measurement[], o: Options, ctx: { command: string; origin: string; started: Date; finished: Date; details: Map<TargetName, string>; loadBefore: string; loadAfter: string }): string {
   const m = describeMachine();
   const out: string[] = [];
-  out.push('## Proxy benchmark: Portcullis vs direct, nginx, nginx + ModSecurity');
+  const fresh = o.workloads.every((w) => w.endsWith('-fresh'));
+  out.push(fresh
+    ? '## Proxy benchmark, fresh workloads: nothing repeats across requests (unique session cookie / CSRF token and search term)'
+    : '## Proxy benchmark: Portcullis vs direct, nginx, nginx + ModSecurity');
   out.push('');
   if (o.label) out.push(`> **${o.label}**`, '');
   const load1 = Number(ctx.loadBefore.split(' ')[0]);
@@ -399,8 +408,9 @@ export async function main(argv: string[]): Promise<void> {
   process.stdout.write(report + '\n');
   if (o.write) {
     const file = join(REPO_ROOT, 'docs/BENCHMARKS.md');
-    writeSection(file, 'proxy-bench', report);
-    log(`wrote the proxy-bench section of ${file}`);
+    const section = o.workloads.every((w) => w.endsWith('-fresh')) ? 'proxy-bench-fresh' : 'proxy-bench';
+    writeSection(file, section, report);
+    log(`wrote the ${section} section of ${file}`);
   }
 }
 
