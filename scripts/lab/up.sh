@@ -49,5 +49,12 @@ for i in $(seq 1 50); do
   in_ns "$NS_CLIENT" "$LAB_DIR/icmp-echo.py" "$SERVER_IP" 0.2 >/dev/null && break
   [ "$i" = 50 ] && die "the client cannot reach $SERVER_IP through the bridge"
 done
+# and over IPv6 (neighbour discovery on three links can lag behind IPv4 on a busy machine)
+if [ "$START_SERVER" = 1 ]; then
+  for i in $(seq 1 50); do
+    in_ns "$NS_CLIENT" curl -s -o /dev/null -m 0.5 "http://[$SERVER_IP6]:8080/" && break
+    [ "$i" = 50 ] && die "the client cannot reach [$SERVER_IP6]:8080 through the bridge"
+  done
+fi
 up_done=1
 log "up: namespaces $LAB_NAMESPACES, run dir $LAB_RUN_DIR"
