@@ -191,6 +191,12 @@ interface ValueFacts {
 /** Values longer than this are not remembered (the memo must not pin request bodies). */
 const MAX_MEMO_VALUE = 16 * 1024;
 const MAX_MEMO_ENTRIES = 4096;
+/**
+ * And at most this many characters of remembered values in all: 4096 values of 16 KiB (and their
+ * lower-cased forms) would pin over 100 MiB per worker under traffic whose large values never repeat.
+ */
+const MAX_MEMO_CHARS = 4 * 1024 * 1024;
+let memoChars = 0;
 const valueFacts = new Map<string, ValueFacts>();
 let lastFactsSubject: string | null = null;
 let lastFacts: ValueFacts = { bytes: new Uint32Array(8), lower: null };
@@ -202,8 +208,12 @@ function factsOf(s: string): ValueFacts {
     f = { bytes: new Uint32Array(8), lower: null };
     presentBytes(s, f.bytes);
     if (s.length <= MAX_MEMO_VALUE) {
-      if (valueFacts.size >= MAX_MEMO_ENTRIES) valueFacts.clear();
+      if (valueFacts.size >= MAX_MEMO_ENTRIES || memoChars + s.length > MAX_MEMO_CHARS) {
+        valueFacts.clear();
+        memoChars = 0;
+      }
       valueFacts.set(s, f);
+      memoChars += s.length;
     }
   }
   lastFactsSubject = s;
