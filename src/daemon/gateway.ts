@@ -7,7 +7,6 @@
  * runtime, apply the listener changes; any failure rolls back to the running runtime with the listeners
  * untouched and reports every error. A bad file never replaces a good one.
  */
-import type { ServerOptions } from 'node:http';
 import type { DestinationStream, Logger } from 'pino';
 import { formatConfigError, loadConfigFile, parseConfigText } from '../config/load.js';
 import type { GatewayConfig } from '../config/types.js';
@@ -15,7 +14,7 @@ import { createAlertSink, type AlertSink } from '../log/alert-sink.js';
 import { componentLogger, createRootLogger, type RootLogger } from '../log/logger.js';
 import type { InspectorSet } from '../pipeline/inspection.js';
 import { HealthLog } from '../pools/health-log.js';
-import { clientErrorHandler, httpServerOptions } from '../pipeline/http-server-options.js';
+import { clientErrorHandler, frontEndOptions } from '../pipeline/http-server-options.js';
 import { checkAliasAddresses, type InterfaceTable } from './address-check.js';
 import { DaemonError, errorLines } from './errors.js';
 import { buildInspectors } from './inspectors.js';
@@ -347,9 +346,8 @@ async function retire(generation: Generation, graceMs: number): Promise<void> {
 
 function applyOptions(generation: Generation, logger: Logger): ApplyOptions {
   const config = generation.config;
-  const serverOptions: ServerOptions = httpServerOptions(config);
   return {
-    serverOptions,
+    serverOptions: frontEndOptions(config),
     clientErrorHandler: clientErrorHandler({ logger, inspectors: generation.inspectors }),
     describe: (spec) => listenerSource(config, spec),
     drainGraceMs: config.gateway.timeouts.shutdownGraceMs,

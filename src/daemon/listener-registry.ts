@@ -12,19 +12,17 @@
  * The servers are net.Server / tls.Server with the gateway's HTTP/1.1 front end
  * (src/pipeline/http1/server.ts), not node:http: docs/RATIONALE.md "Server front end".
  */
-import type { ServerOptions } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Server as TlsServer, TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
-import { frontEndOptions } from '../pipeline/http-server-options.js';
-import { createHttp1Server, type Http1Front, type Http1Handlers } from '../pipeline/http1/server.js';
+import { createHttp1Server, type Http1Front, type Http1Handlers, type Http1ServerOptions } from '../pipeline/http1/server.js';
 import type { GatewayResponse } from '../pipeline/http1/types.js';
 import { DaemonError, type DaemonErrorCode } from './errors.js';
 import type { ListenerSpec } from './runtime.js';
 
 /** `inFlight`: the response in progress on the connection, if any (nothing may be written once it started). */
-export type ClientErrorHandler = (err: Error, socket: Duplex, inFlight?: { readonly headersSent?: boolean } | null) => void;
+export type ClientErrorHandler = (err: Error, socket: Duplex, inFlight: { readonly headersSent?: boolean } | null) => void;
 
 /** Binds `server` on an IP_TRANSPARENT socket for `spec` (bridge mode). */
 export type TransparentListenerOpener = (server: NetServer, spec: ListenerSpec) => Promise<void>;
@@ -39,8 +37,8 @@ export const openTransparentListener: TransparentListenerOpener = async (_server
 };
 
 export interface ApplyOptions {
-  /** Server options (limits, timeouts; node:http's names) from the pipeline's httpServerOptions(config). */
-  readonly serverOptions: ServerOptions;
+  /** The front end's options (limits, timeouts) from the pipeline's frontEndOptions(config). */
+  readonly serverOptions: Http1ServerOptions;
   /** Attached to every server's 'clientError' (malformed requests, oversized heads). null = Node's default 400. */
   readonly clientErrorHandler: ClientErrorHandler | null;
   /** Which configuration entry asked for a listener, when the spec does not say. */
@@ -64,8 +62,8 @@ export interface ListenerInfo {
   readonly requestsServed: number;
 }
 
-/** Options that change on a live server; everything else in ServerOptions is fixed at creation. */
-const LIVE_OPTIONS = ['keepAliveTimeout', 'headersTimeout', 'requestTimeout', 'maxHeadersCount', 'maxRequestsPerSocket'] as const;
+/** Options that change on a live server; a change of any other reopens its listeners. */
+const LIVE_OPTIONS = ['keepAliveTimeout', 'headersTimeout'] as const;
 
 interface Slot {
   spec: ListenerSpec;
@@ -77,7 +75,7 @@ interface Slot {
   closing: Promise<void> | null;
 }
 
-function shapeOf(spec: ListenerSpec, serverOptions: ServerOptions): string {
+function shapeOf(spec: ListenerSpec, serverOptions: Http1ServerOptions): string {
   const fixed: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(serverOptions)) {
     if (!(LIVE_OPTIONS as readonly string[]).includes(k) && typeof v !== 'function') fixed[k] = v;
@@ -214,7 +212,7 @@ export class ListenerRegistry {
     for (const spec of kept) {
       const slot = this.#slots.get(spec.key)!;
       slot.spec = spec;
-      slot.front.setOptions(frontEndOptions(options.serverOptions));
+      slot.front.setOptions(options.serverOptions);
       if (spec.tls?.defaultContextOptions) (slot.server as TlsServer).setSecureContext(spec.tls.defaultContextOptions);
       else if (spec.tls) setDefaultContext(slot.server as TlsServer, spec);
     }
@@ -293,7 +291,7 @@ export class ListenerRegistry {
         },
       };
     }
-    const { server, front } = createHttp1Server(frontEndOptions(options.serverOptions), handlers, tlsOptions);
+    const { server, front } = createHttp1Server(options.serverOptions, handlers, tlsOptions);
     (slot as { server: typeof server }).server = server;
     (slot as { front: Http1Front }).front = front;
     if (spec.tls !== null) {
@@ -367,7 +365,7 @@ export class ListenerRegistry {
 }
 
 /** What node:http does when no 'clientError' listener exists (used until the pipeline provides one). */
-function answerBadRequest(err: Error & { code?: string }, socket: Duplex, inFlight?: { readonly headersSent?: boolean } | null): void {
+function answerBadRequest(err: Error & { code?: string }, socket: Duplex, inFlight: { readonly headersSent?: boolean } | null): void {
   if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent === true) {
     socket.destroy();
     return;

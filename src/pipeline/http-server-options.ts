@@ -1,10 +1,10 @@
 /**
  * What the daemon needs to build the servers that host a runtime's listeners (the HTTP/1.1 front end in
- * http1/server.ts): the server options and the `clientError` handler (malformed HTTP, oversized heads,
- * smuggling attempts that llhttp rejects before any request reaches the pipeline). The options keep
- * node:http's names, so a node:http server can still be built from them (tests do).
+ * http1/server.ts): the front end's options from the configuration, and the `clientError` handler
+ * (malformed HTTP, oversized heads, smuggling attempts that llhttp rejects before any request reaches the
+ * pipeline). The parser is always strict (no lenient flags): the lenient one accepts exactly the
+ * ambiguities (CL+TE, bare LF, bad chunk sizes) that request smuggling is built on.
  */
-import type { ServerOptions } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.js';
@@ -13,37 +13,17 @@ import type { Http1ServerOptions } from './http1/server.js';
 import type { InspectorSet } from './inspection.js';
 import { nextRequestId } from './request-id.js';
 
-export function httpServerOptions(config: GatewayConfig): ServerOptions {
+export function frontEndOptions(config: GatewayConfig): Http1ServerOptions {
   const { limits, timeouts } = config.gateway;
   return {
     // Request line + headers; llhttp answers HPE_HEADER_OVERFLOW → 431 through clientErrorHandler.
     maxHeaderSize: limits.maxHeaderBytes,
-    // Slowloris guard: the whole head must arrive within this time.
+    // Slowloris guard: the whole head must arrive within this time. There is no cap on the whole
+    // request: a 100 MB upload over a slow link is legitimate (timeouts.idleMs bounds a stalled body).
     headersTimeout: timeouts.clientHeadersMs,
-    // 0 = no cap on the whole request: a 100 MB upload over a slow link is legitimate, and node rejects a
-    // requestTimeout shorter than headersTimeout anyway.
-    requestTimeout: 0,
     keepAliveTimeout: timeouts.keepAliveMs,
-    // Never: the lenient parser accepts exactly the ambiguities (CL+TE, bare LF, bad chunk sizes) that
-    // request smuggling is built on.
-    insecureHTTPParser: false,
-    // Duplicates stay separate in rawHeaders; the engine and the upstream see what the client sent.
-    joinDuplicateHeaders: false,
     highWaterMark: limits.streamHighWaterMark,
     noDelay: true,
-    // The pipeline answers (and logs) a missing Host itself.
-    requireHostHeader: false,
-  };
-}
-
-/** The front end's options from node:http-style ones (missing timeouts: node's defaults). */
-export function frontEndOptions(options: ServerOptions): Http1ServerOptions {
-  return {
-    maxHeaderSize: options.maxHeaderSize ?? 16384,
-    headersTimeout: options.headersTimeout ?? 60_000,
-    keepAliveTimeout: options.keepAliveTimeout ?? 5000,
-    noDelay: options.noDelay ?? true,
-    ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}),
   };
 }
 
@@ -84,15 +64,14 @@ const SMUGGLING_CODES: ReadonlySet<string> = new Set([
  * The server's 'clientError' listener. Answers 400 (431, 408) with `Connection: close` when nothing of a
  * response was written yet, logs the llhttp code as the reason, and reports a protocol violation to the
  * policy engine's alert stream. `deps` may be replaced by the daemon on reload (it reads them per call).
- * `inFlight` is the response in progress on the connection (the front end passes it; node:http leaves it
- * out and keeps it as `socket._httpMessage`).
+ * `inFlight` is the response in progress on the connection, null when there is none.
  */
 export function clientErrorHandler(deps: ClientErrorDeps | (() => ClientErrorDeps)) {
   return function onClientError(err: Error & { code?: string }, socket: Duplex,
-    inFlight?: { readonly headersSent?: boolean } | null): void {
+    inFlight: { readonly headersSent?: boolean } | null): void {
     const { logger, inspectors } = typeof deps === 'function' ? deps() : deps;
     const code = err.code ?? 'client-error';
-    const peer = socket as Duplex & { remoteAddress?: string; _httpMessage?: { headersSent?: boolean } | null };
+    const peer = socket as Duplex & { remoteAddress?: string };
     if (code === 'ECONNRESET' || code === 'EPIPE') {
       // The client went away; nothing to answer and nothing suspicious.
       socket.destroy();
@@ -113,8 +92,7 @@ export function clientErrorHandler(deps: ClientErrorDeps | (() => ClientErrorDep
         logger.error({ id, err: engineErr }, 'policy engine error');
       }
     }
-    const response = inFlight !== undefined ? inFlight : peer._httpMessage;
-    if (socket.writable && (response === undefined || response === null || response.headersSent !== true)) {
+    if (socket.writable && (inFlight === null || inFlight.headersSent !== true)) {
       const body = `${REASON_TEXT[status]}\n`;
       socket.end(`HTTP/1.1 ${status} ${REASON_TEXT[status]}\r\nContent-Type: text/plain; charset=utf-8\r\n`
         + `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`, () => socket.destroy());

@@ -7,9 +7,9 @@
  */
 import { isIP, type Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { buildConnector, type Dispatcher } from 'undici';
+import { buildConnector } from 'undici';
 import type { Timeouts } from '../config/types.js';
-import { Http1Pool, type Http1HandlerLike, type Http1RequestLike } from './http1/upstream-client.js';
+import { Http1Pool, type Http1Handler, type Http1RequestOptions } from './http1/upstream-client.js';
 
 /** Upper bound of keep-alive connections per origin (queueing beyond). */
 export const MAX_CONNECTIONS_PER_ORIGIN = 256;
@@ -26,13 +26,9 @@ export interface UpstreamTarget {
   readonly serverName: string | null;
 }
 
-/**
- * What the pipeline needs from an upstream pool: Http1Pool, and (still, structurally) undici's Pool.
- * `dispatch` takes undici-shaped options and handler (the pipeline's Exchange is declared against
- * `Dispatcher.DispatchHandler`); Http1Pool hands the handler rawHeaders as latin1 strings.
- */
+/** What the pipeline needs from an upstream pool (Http1Pool; the interface keeps tests free to stand in). */
 export interface UpstreamDispatcher {
-  dispatch(opts: Http1RequestLike | Dispatcher.DispatchOptions, handler: Http1HandlerLike): boolean;
+  dispatch(opts: Http1RequestOptions, handler: Http1Handler): boolean;
   /** Graceful: in-flight and waiting requests finish, then the sockets close. */
   close(): Promise<void>;
   /** Forceful: everything still running fails now. */

@@ -13,7 +13,7 @@ import { freePort, get } from './daemon-fixtures.js';
 const logger = pino({ level: 'silent' });
 
 const options: ApplyOptions = {
-  serverOptions: { keepAliveTimeout: 10_000 },
+  serverOptions: { maxHeaderSize: 16_384, headersTimeout: 60_000, keepAliveTimeout: 10_000 },
   clientErrorHandler: null,
   describe: (spec) => `test config entry for ${spec.key}`,
   drainGraceMs: 2000,

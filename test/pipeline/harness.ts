@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import type { GatewayConfig } from '../../src/config/types.js';
 import type { ModeRuntime, ModeRuntimeFactory } from '../../src/daemon/runtime.js';
-import { clientErrorHandler, frontEndOptions, httpServerOptions } from '../../src/pipeline/http-server-options.js';
+import { clientErrorHandler, frontEndOptions } from '../../src/pipeline/http-server-options.js';
 import { createHttp1Server } from '../../src/pipeline/http1/server.js';
 import type { InspectorSet } from '../../src/pipeline/inspection.js';
 
@@ -52,7 +52,7 @@ export async function startGateway(factory: ModeRuntimeFactory, config: GatewayC
   const onClientError = clientErrorHandler(deps);
   for (const spec of runtime.listeners) {
     const tls = spec.tls;
-    const { server, front } = createHttp1Server(frontEndOptions(httpServerOptions(config)), {
+    const { server, front } = createHttp1Server(frontEndOptions(config), {
       onRequest: spec.onRequest,
       onUpgrade: spec.onUpgrade,
       onClientError,

@@ -50,3 +50,20 @@ const common = createRequire(import.meta.url)('_http_common') as {
 export const HTTPParser = common.HTTPParser;
 /** llhttp method number → name. */
 export const METHODS = common.methods;
+
+/** A socket's native stream handle (TCPWrap, TLSWrap …) as net.Socket keeps it in `_handle`. */
+export interface StreamHandle {
+  readonly isStreamBase?: boolean;
+  /** Kept in step with net.Socket's own flag when reading is started or stopped by hand. */
+  reading?: boolean;
+  /** Set while an llhttp parser consumes the handle (node:http's convention). */
+  _consumed?: boolean;
+  readStart(): number;
+  readStop(): number;
+}
+
+/** The socket's native handle when llhttp can consume it (a StreamBase), else null (also once closed). */
+export function streamHandleOf(socket: object): StreamHandle | null {
+  const handle = (socket as { _handle?: StreamHandle | null })._handle;
+  return handle !== null && handle !== undefined && handle.isStreamBase === true ? handle : null;
+}

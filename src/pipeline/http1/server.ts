@@ -9,7 +9,7 @@
 import net, { type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls, { type Server as TlsServer, type TlsOptions } from 'node:tls';
-import { HTTPParser, METHODS, type LlhttpError, type LlhttpParser } from './llhttp.js';
+import { HTTPParser, METHODS, streamHandleOf, type LlhttpError, type LlhttpParser } from './llhttp.js';
 import { Http1Request, type RequestOwner } from './request.js';
 import { Http1Response, type ResponseOwner } from './response.js';
 import type { GatewayRequest, GatewayResponse } from './types.js';
@@ -124,14 +124,6 @@ interface Queued {
   readonly res: Http1Response;
 }
 
-interface StreamHandle {
-  reading?: boolean;
-  isStreamBase?: boolean;
-  _consumed?: boolean;
-  readStart(): number;
-  readStop(): number;
-}
-
 class Http1Connection implements RequestOwner, ResponseOwner {
   readonly parser: BoundParser;
   /** llhttp reads the handle itself; false = fed from 'data' events (a socket without a stream handle). */
@@ -189,8 +181,8 @@ class Http1Connection implements RequestOwner, ResponseOwner {
     socket.on('drain', this.onSocketDrain);
     // Also puts the socket in flowing mode, which is what makes it emit 'end' on EOF when consumed.
     socket.on('data', this.onSocketData);
-    const handle = (socket as unknown as { _handle?: StreamHandle | null })._handle;
-    if (handle?.isStreamBase === true && handle._consumed !== true) {
+    const handle = streamHandleOf(socket);
+    if (handle !== null && handle._consumed !== true) {
       handle._consumed = true;
       this.parser.consume(handle);
       this.consumed = true;
@@ -357,8 +349,8 @@ class Http1Connection implements RequestOwner, ResponseOwner {
       else this.socket.pause();
       return;
     }
-    const handle = (this.socket as unknown as { _handle?: StreamHandle | null })._handle;
-    if (handle === null || handle === undefined) return;
+    const handle = streamHandleOf(this.socket);
+    if (handle === null) return;
     // Kept in step with net.Socket's own flag, as node:http does for consumed sockets.
     handle.reading = want;
     if (want) handle.readStart();
@@ -407,7 +399,7 @@ class Http1Connection implements RequestOwner, ResponseOwner {
     if (this.consumed) {
       this.consumed = false;
       this.parser.unconsume();
-      const handle = (this.socket as unknown as { _handle?: StreamHandle | null })._handle;
+      const handle = streamHandleOf(this.socket);
       if (handle) handle._consumed = false;
     }
     this.socket.removeListener('data', this.onSocketData);

@@ -14,25 +14,12 @@
  */
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import type { buildConnector, Dispatcher } from 'undici';
-import { HTTPParser, type LlhttpError, type LlhttpParser } from './llhttp.js';
+import type { buildConnector } from 'undici';
+import { HTTPParser, streamHandleOf, type LlhttpError, type LlhttpParser, type StreamHandle } from './llhttp.js';
 
 // ---- node's llhttp binding ----------------------------------------------------------------------------
 
 const { kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, kOnExecute } = HTTPParser;
-
-/** A socket's native stream handle (TCPWrap, TLSWrap …) as net.Socket keeps it. */
-interface StreamHandle {
-  readonly isStreamBase?: boolean;
-  reading: boolean;
-  readStart(): number;
-  readStop(): number;
-}
-
-function streamHandleOf(socket: Socket): StreamHandle | null {
-  const handle = (socket as unknown as { _handle: StreamHandle | null })._handle;
-  return handle !== null && handle !== undefined && handle.isStreamBase === true ? handle : null;
-}
 
 // ---- errors -------------------------------------------------------------------------------------------
 
@@ -116,14 +103,6 @@ export interface Http1Handler {
   onComplete?(trailers: string[] | null): void;
   onError?(err: Error): void;
 }
-
-/**
- * The handler types the pool accepts. The pipeline's Exchange is still declared against undici's
- * `Dispatcher.DispatchHandler` (rawHeaders: Buffer[]); it works unchanged because it only calls
- * `.toString('latin1')` on each header, which a string also answers.
- */
-export type Http1HandlerLike = Http1Handler | Dispatcher.DispatchHandler;
-export type Http1RequestLike = Http1RequestOptions | Dispatcher.DispatchOptions;
 
 export interface Http1PoolStats {
   /** Sockets open (connected). */
@@ -910,8 +889,7 @@ export class Http1Pool {
    * `handler.onError` (synchronously for those two, as undici does). Returns false when the request could
    * not be accepted or has to wait for a socket.
    */
-  dispatch(opts: Http1RequestLike, handlerLike: Http1HandlerLike): boolean {
-    const handler = handlerLike as Http1Handler;
+  dispatch(opts: Http1RequestOptions, handler: Http1Handler): boolean {
     let request: UpstreamRequest;
     try {
       if (this.state !== PoolState.Open) {
@@ -919,7 +897,7 @@ export class Http1Pool {
           ? new UpstreamClientError('the upstream pool is closed', 'UND_ERR_CLOSED')
           : new UpstreamClientError('the upstream pool was destroyed', 'UND_ERR_DESTROYED');
       }
-      request = this.prepare(opts as Http1RequestOptions, handler);
+      request = this.prepare(opts, handler);
     } catch (err) {
       reportError(handler, err as Error);
       return false;

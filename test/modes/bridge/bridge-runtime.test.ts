@@ -161,7 +161,7 @@ sites:
       // The same spec on an ordinary socket: the registry's handshake code is what is under test.
       const spec: ListenerSpec = { ...tlsSpec, key: 'test', port: 0, transparent: false };
       registry = new ListenerRegistry({ logger });
-      const options: ApplyOptions = { serverOptions: {}, clientErrorHandler: null, describe: () => 'test', drainGraceMs: 100 };
+      const options: ApplyOptions = { serverOptions: { maxHeaderSize: 16_384, headersTimeout: 60_000, keepAliveTimeout: 5000 }, clientErrorHandler: null, describe: () => 'test', drainGraceMs: 100 };
       await registry.apply([spec], options);
       port = registry.list()[0]!.port;
     });
@@ -201,7 +201,7 @@ sites:
     const plainSpec = runtime.listeners.find((l) => l.key === '0.0.0.0:8080')!;
     const registry = new ListenerRegistry({ logger });
     await registry.apply([{ ...plainSpec, key: 'plain', address: '127.0.0.3', port: 0, transparent: false }],
-      { serverOptions: {}, clientErrorHandler: null, describe: () => 'test', drainGraceMs: 100 });
+      { serverOptions: { maxHeaderSize: 16_384, headersTimeout: 60_000, keepAliveTimeout: 5000 }, clientErrorHandler: null, describe: () => 'test', drainGraceMs: 100 });
     try {
       const port = registry.list()[0]!.port;
       const answer = await new Promise<{ status: number; connection: string | undefined; body: string }>((resolve, reject) => {
