@@ -1,4 +1,5 @@
-// The log file destination (src/log/logger.ts): an fs.WriteStream opened for appending. flush() must mean
+// The log file destination (src/log/logger.ts, LogFile): opened for appending, lines batched per event-loop
+// turn and written synchronously. flush() must mean
 // "every line logged before it is in the file", close() must end the file, and a file that cannot be
 // written must cost the log lines only, never the process.
 import assert from 'node:assert/strict';
