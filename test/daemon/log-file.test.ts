@@ -74,6 +74,23 @@ describe('log file', () => {
     assert.equal(reports.length, 1, stderr);
     assert.match(reports[0]!, new RegExp(`${logFile.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: EISDIR`));
   });
+
+  test('a log file whose writes fail (disk full: /dev/full) is reported once; logging goes on without throwing', async () => {
+    const stderr = await capturingStderr(async () => {
+      const root = createRootLogger(configLoggingTo('/dev/full'), { worker: 'single' });
+      for (let i = 0; i < 3; i++) {
+        root.logger.info({ i }, 'line');
+        await root.flush();
+      }
+      // Lines batched within one event-loop turn fail together, and are reported no more than once either.
+      for (let i = 0; i < 100; i++) root.logger.info({ i }, 'burst');
+      await new Promise((resolve) => setImmediate(resolve));
+      await root.close();
+    });
+    const reports = stderr.split('\n').filter((w) => w.includes('cannot write the log file'));
+    assert.equal(reports.length, 1, stderr);
+    assert.match(reports[0]!, /\/dev\/full: ENOSPC/);
+  });
 });
 
 /** Runs `body` with process.stderr captured; returns what was written to it. */
