@@ -4,20 +4,12 @@
 -- every byte and so show the best case. The per-request Lua costs wrk a little CPU on every target alike.
 local dir = debug.getinfo(1, 'S').source:match('^@(.*/)') or './'
 dofile(dir .. 'get.lua')
+local fresh = dofile(dir .. 'fresh-id.lua')
 local base_cookie = wrk.headers['Cookie']:gsub('^sessionid=%x+; ', '')
-local counter = 0
--- wrk runs setup() once per thread in the main Lua state; thread:set makes `tid` a global of that
--- thread's own state, so the threads' values never collide.
-local threads = 0
-function setup(thread)
-  threads = threads + 1
-  thread:set('tid', threads)
-end
 
 request = function()
-  counter = counter + 1
-  local id = string.format('%08x%08x%016x', tid, counter, counter * 2654435761 % 0xffffffffffff)
+  local id, n = fresh.next()
   wrk.headers['Cookie'] = 'sessionid=' .. id .. '; ' .. base_cookie
-  local path = '/shop/search?q=red+running+shoes+' .. counter .. '&category=footwear&size=42&page=2&sort=price_asc&utm_source=newsletter'
+  local path = '/shop/search?q=red+running+shoes+' .. n .. '&category=footwear&size=42&page=2&sort=price_asc&utm_source=newsletter'
   return wrk.format(nil, path)
 end
