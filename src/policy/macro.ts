@@ -17,6 +17,7 @@ interface MacroRef {
 type Part = string | MacroRef;
 
 const MACRO_RE = /%\{([^}]*)\}/g;
+const NO_REFS: readonly string[] = Object.freeze([]);
 
 export function compileMacro(text: string): Macro {
   if (!text.includes('%{')) return constantMacro(text);
@@ -28,8 +29,10 @@ export function compileMacro(text: string): Macro {
     last = m.index! + m[0].length;
   }
   if (last < text.length) parts.push(text.slice(last));
+  const refs = [...new Set(parts.filter((p): p is MacroRef => typeof p !== 'string').map((p) => p.spec.name))];
   return {
     constant: null,
+    refs,
     expand(tx: unknown): string {
       const t = tx as Transaction;
       let out = '';
@@ -40,7 +43,7 @@ export function compileMacro(text: string): Macro {
 }
 
 export function constantMacro(text: string): Macro {
-  return { constant: text, expand: () => text };
+  return { constant: text, expand: () => text, refs: NO_REFS };
 }
 
 function compileRef(ref: string): MacroRef {

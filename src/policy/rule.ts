@@ -96,6 +96,11 @@ export interface CompiledOperator {
 export interface ActionRun {
   readonly name: string;
   run(tx: Transaction, rule: Rule): void;
+  /**
+   * setvar on TX only: the macros it expands (key and value). Its presence says the action changes
+   * nothing but TX, which lets rules made of such actions be replayed (tx-replay.ts).
+   */
+  readonly txMacros?: readonly Macro[];
 }
 
 export type DisruptiveKind = 'pass' | 'deny' | 'drop' | 'redirect' | 'allow';

@@ -19,6 +19,7 @@ import { NamesView } from './variables/variable-spec.js';
 import { inRange, type IdRange } from './id-range.js';
 import { parseRequestBody } from './body/index.js';
 import { meetsByteSets, presentBytes } from './value-filter.js';
+import { TxCollection, type ReplaySlot } from './tx-replay.js';
 import { NOT_QUICK, TARGET_COLLECTION, TARGET_SCALAR, TARGET_TX, type QuickRejectTable } from './quick-reject.js';
 
 export type { RuleEngineMode } from './seclang/settings.js';
@@ -150,7 +151,7 @@ export class Transaction implements OperatorTx {
   readonly xml = new ListCollection();
   readonly xmlAttributes = new ListCollection();
   readonly responseHeaders = new ListCollection();
-  readonly txVars = new MapCollection();
+  readonly txVars = new TxCollection();
   readonly persistent = new Map<string, PersistentRecord>();
   readonly env = new MapCollection();
   readonly ruleVars: RuleView = new RuleView(this);
@@ -395,6 +396,7 @@ export class Transaction implements OperatorTx {
     const targets = this.policy.skipTargets[phase]!;
     const quick = this.policy.quickReject.phases[phase]!;
     const quickSlot = quick.slot;
+    const replays = this.policy.replay[phase]!;
     let i = 0;
     while (i < rules.length) {
       // Rules that cannot match anything in this request are passed over from the flat table alone
@@ -411,7 +413,9 @@ export class Transaction implements OperatorTx {
       }
       this.skipCount = 0;
       this.skipAfterTarget = null;
-      this.evaluateRule(rule, phase);
+      const replay = replays[i];
+      if (replay === null || replay === undefined || this.removedTargets.length > 0) this.evaluateRule(rule, phase);
+      else this.evaluateReplayable(rule, phase, replay);
       if ((this.interruption && phase !== 5) || (this.ruleEngine as RuleEngineMode) === 'Off') return;
       if (this.allowScope !== null) return;
       if (this.skipAfterTarget !== null) {
@@ -484,6 +488,73 @@ export class Transaction implements OperatorTx {
     if (this.removedTags.length > 0) for (const re of this.removedTags) for (const t of rule.tags) if (re.test(t)) return true;
     if (this.removedMsgs.length > 0 && rule.msg?.constant != null) for (const re of this.removedMsgs) if (re.test(rule.msg.constant)) return true;
     return false;
+  }
+
+  /**
+   * A rule whose whole input is TX (tx-replay.ts): its recorded effects are applied when the TX keys it
+   * read hold the values they held when it was recorded; otherwise it is evaluated and recorded.
+   */
+  private evaluateReplayable(rule: Rule, phase: number, slot: ReplaySlot): void {
+    const tx = this.txVars;
+    const r = slot.record;
+    if (r !== null && tx.holds(r)) {
+      this.matchedVars.clear();
+      this.ruleVars.rule = rule;
+      tx.applyWrites(r.writes);
+      if (r.matchedVarChanged) {
+        this.matchedVar = r.matchedVar;
+        this.matchedVarName = r.matchedVarName;
+      }
+      this.skipCount = r.skipCount;
+      this.skipAfterTarget = r.skipAfter;
+      const m = r.match;
+      if (m !== null) {
+        if (rule.severity !== null && rule.log && rule.severity < this.highestSeverity) this.highestSeverity = rule.severity;
+        this.matches.push(m);
+      }
+      return;
+    }
+    const keys: string[] = [];
+    const values: (string | undefined)[] = [];
+    const writes: (string | null)[] = [];
+    tx.readKeys = keys;
+    tx.readValues = values;
+    tx.writes = writes;
+    tx.unrecordable = false;
+    const matchesBefore = this.matches.length;
+    const interruption = this.interruption;
+    const allowScope = this.allowScope;
+    const mv = this.matchedVar;
+    const mvn = this.matchedVarName;
+    try {
+      this.evaluateRule(rule, phase);
+    } finally {
+      tx.readKeys = null;
+      tx.readValues = null;
+      tx.writes = null;
+    }
+    // A rule that can only pass interrupts nothing; the checks keep a surprise from being replayed.
+    if (tx.unrecordable || this.interruption !== interruption || this.allowScope !== allowScope || this.matches.length > matchesBefore + 1) {
+      slot.record = null;
+      return;
+    }
+    let match: RuleMatch | null = null;
+    if (this.matches.length > matchesBefore) {
+      match = this.matches[matchesBefore]!;
+      Object.freeze(match.matched);
+      Object.freeze(match);
+    }
+    slot.record = {
+      keys,
+      values,
+      writes,
+      match,
+      skipCount: this.skipCount,
+      skipAfter: this.skipAfterTarget,
+      matchedVarChanged: this.matchedVar !== mv || this.matchedVarName !== mvn,
+      matchedVar: this.matchedVar,
+      matchedVarName: this.matchedVarName,
+    };
   }
 
   private evaluateRule(rule: Rule, phase: number): void {

@@ -26,6 +26,8 @@ export interface Macro {
   readonly constant: string | null;
   /** Expands the macro against a transaction (opaque to operators). */
   expand(tx: unknown): string;
+  /** Names of the variables the macro reads (upper case; none for a constant), when known. */
+  readonly refs?: readonly string[];
 }
 
 /** What an operator may touch of the running transaction. */

@@ -27,7 +27,11 @@ export const action: ActionSpec = {
     }
     const key = ctx.compileMacro(target.slice(dot + 1).trim());
     if (remove) {
-      draft.actions.push({ name: 'setvar', run: (tx) => tx.deleteVar(collection, key.expand(tx)) });
+      draft.actions.push({
+        name: 'setvar',
+        run: (tx) => tx.deleteVar(collection, key.expand(tx)),
+        ...(collection === 'TX' ? { txMacros: [key] } : {}),
+      });
       return;
     }
     let raw = eq < 0 ? '1' : text.slice(eq + 1);
@@ -42,6 +46,7 @@ export const action: ActionSpec = {
     const value = ctx.compileMacro(raw);
     draft.actions.push({
       name: 'setvar',
+      ...(collection === 'TX' ? { txMacros: [key, value] } : {}),
       run(tx) {
         const k = key.expand(tx);
         const v = value.expand(tx);

@@ -23,6 +23,7 @@ import {
 } from './rule-parser.js';
 import { cloneSettings, defaultSettings, type EngineSettings } from './settings.js';
 import { NoMatchMemo } from '../no-match-memo.js';
+import { ReplaySlot, replayable } from '../tx-replay.js';
 import { buildQuickReject, type QuickRejectIndex } from '../quick-reject.js';
 import { batchRuleRegexes } from '../regex-batches.js';
 
@@ -37,6 +38,8 @@ export interface CompiledPolicy {
   readonly noMatchMemo: NoMatchMemo;
   /** Flat per-phase tables for rejecting rules without touching them (quick-reject.ts). */
   readonly quickReject: QuickRejectIndex;
+  /** Per phase, aligned with `phases`: the replay slot of each rule whose whole input is TX (tx-replay.ts), else null. */
+  readonly replay: readonly (readonly (ReplaySlot | null)[])[];
 }
 
 const MAX_INCLUDE_DEPTH = 32;
@@ -221,6 +224,7 @@ export class PolicyBuilder {
       ruleCount: this.rules.filter((r) => r.marker === null).length,
       noMatchMemo,
       quickReject: buildQuickReject(phases, (link) => noMatchMemo.slotOf(link)),
+      replay: Object.freeze(phases.map((list) => Object.freeze(list.map((r) => (replayable(r) ? new ReplaySlot() : null))))),
     });
   }
 }

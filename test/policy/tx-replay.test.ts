@@ -1,0 +1,155 @@
+/**
+ * Replay of rules whose whole input is TX (src/policy/tx-replay.ts): which rules qualify, and that a
+ * replayed rule has exactly the effects an evaluation would have, across transactions of one policy,
+ * including when the TX values it reads change from one transaction to the next.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileSecLang, type CompiledPolicy } from '../../src/policy/seclang/parser.js';
+import { Transaction } from '../../src/policy/transaction.js';
+import { CollectionStore } from '../../src/policy/collection-store.js';
+import { replayable } from '../../src/policy/tx-replay.js';
+
+const BASE = 'SecRuleEngine On\nSecRequestBodyAccess On\n';
+
+function policyOf(rules: string): CompiledPolicy {
+  return compileSecLang(BASE + rules, 'replay-test.conf');
+}
+
+let n = 0;
+function run(policy: CompiledPolicy, uri: string, clientIp = '192.0.2.7') {
+  const tx = new Transaction(policy, {
+    id: `tx-${++n}`, clientIp, clientPort: 5555, serverIp: '198.51.100.1', serverPort: 80, store: new CollectionStore(),
+  });
+  let it = tx.processRequestHeaders({ method: 'GET', uri, protocol: 'HTTP/1.1', headers: [['Host', 'example.com']] });
+  if (!it) it = tx.processRequestBody('', true);
+  tx.processLogging();
+  const txv: Record<string, string> = {};
+  for (const e of tx.txVars.all()) txv[e.key] = e.value;
+  return { tx, it, ids: tx.matches.map((m) => m.ruleId), txv, msgs: tx.matches.map((m) => m.msg) };
+}
+
+/** The rule with this id, from whichever phase holds it. */
+function ruleById(policy: CompiledPolicy, id: number) {
+  for (const list of policy.phases) for (const r of list) if (r.id === id) return r;
+  throw new Error(`no rule ${id}`);
+}
+
+test('which rules qualify: TX-only inputs, TX-only effects, pass', () => {
+  const policy = policyOf([
+    'SecRule &TX:pl "@eq 0" "id:1,phase:1,pass,nolog,setvar:tx.pl=1"',
+    'SecRule TX:pl "@lt 2" "id:2,phase:1,pass,nolog,skipAfter:END"',
+    'SecAction "id:3,phase:1,pass,nolog,setvar:tx.score=0,setvar:tx.total=+%{tx.score}"',
+    'SecRule TX:score "@ge %{tx.pl}" "id:4,phase:1,pass,msg:\'score %{tx.score} %{MATCHED_VAR}\',setvar:\'tx.%{rule.id}-x=%{MATCHED_VAR}\'"',
+    'SecMarker END',
+    // Not replayable, each for one reason:
+    'SecAction "id:10,phase:1,pass,nolog,setvar:tx.ip=%{REMOTE_ADDR}"', // reads a request variable
+    'SecRule TX:/^x/ "@rx a" "id:11,phase:1,pass,nolog"', // a key pattern
+    'SecRule TX:pl "@eq 1" "id:12,phase:1,pass,nolog,ctl:ruleRemoveById=99"', // ctl
+    'SecRule TX:pl "@eq 1" "id:13,phase:1,deny,status:403"', // disruptive
+    'SecRule ARGS:a "@rx b" "id:14,phase:1,pass,nolog"', // request data
+    'SecRule TX:pl "@eq 1" "id:15,phase:1,pass,nolog,setvar:ip.x=1"', // another collection
+    'SecRule TX:pl "@eq 1" "id:16,phase:1,pass,nolog,chain"\n  SecRule REQUEST_URI "@rx x" "t:none"', // a chained link on request data
+    'SecAction "id:17,phase:1,pass,nolog,setvar:tx.last=%{MATCHED_VAR}"', // MATCHED_VAR of an earlier rule
+    'SecRule TX:pl "@eq 1" "id:18,phase:1,pass,nolog,logdata:\'%{REQUEST_URI}\'"', // logdata reads the request
+  ].join('\n'));
+  for (const id of [1, 2, 3, 4]) assert.equal(replayable(ruleById(policy, id)), true, `rule ${id} should be replayable`);
+  for (const id of [10, 11, 12, 13, 14, 15, 16, 17, 18]) assert.equal(replayable(ruleById(policy, id)), false, `rule ${id} should not be replayable`);
+});
+
+test('a replayed rule has the effects of an evaluation: TX, match records, msg, skipAfter, highest severity', () => {
+  const rules = [
+    'SecRule &TX:pl "@eq 0" "id:1,phase:1,pass,nolog,setvar:tx.pl=1"',
+    'SecAction "id:2,phase:1,pass,nolog,setvar:tx.score=0,setvar:tx.total=+5,setvar:!tx.gone"',
+    'SecRule TX:total "@ge 5" "id:3,phase:1,pass,log,severity:WARNING,msg:\'total %{tx.total} (%{MATCHED_VAR_NAME})\',setvar:\'tx.%{rule.id}-seen=%{MATCHED_VAR}\'"',
+    'SecRule TX:pl "@lt 2" "id:4,phase:1,pass,nolog,skipAfter:END-PL2"',
+    'SecAction "id:5,phase:1,pass,nolog,setvar:tx.pl2_rules_ran=1"',
+    'SecMarker END-PL2',
+    'SecAction "id:6,phase:2,pass,nolog,setvar:tx.phase2=%{tx.total}"',
+  ].join('\n');
+  // Reference: a fresh policy per transaction never replays anything.
+  const reference = run(policyOf(rules), '/');
+  const policy = policyOf(rules);
+  const first = run(policy, '/');
+  const second = run(policy, '/');
+  const third = run(policy, '/');
+  for (const r of [first, second, third]) {
+    assert.deepEqual(r.ids, reference.ids);
+    assert.deepEqual(r.txv, reference.txv);
+    assert.deepEqual(r.msgs, reference.msgs);
+    assert.equal(r.tx.highestSeverity, reference.tx.highestSeverity);
+  }
+  assert.deepEqual(reference.ids, [1, 2, 3, 4, 6]);
+  assert.equal(reference.txv['pl2_rules_ran'], undefined, 'skipAfter skipped rule 5');
+  assert.equal(reference.txv['3-seen'], '5');
+  assert.equal(reference.msgs[2], 'total 5 (TX:total)');
+  assert.equal(reference.tx.highestSeverity, 4);
+  // The records were recorded by the first transaction and replayed by the others.
+  assert.ok(policy.replay[1]!.some((s) => s !== null && s.record !== null));
+});
+
+test('a replayable rule whose TX input changes between transactions is evaluated again, never replayed stale', () => {
+  // Rule 1 (request data, not replayable) sets tx.pl from the query; rules 2-4 read it.
+  const policy = policyOf([
+    'SecRule ARGS:pl "@rx ^([0-9])$" "id:1,phase:1,pass,nolog,capture,setvar:tx.pl=%{tx.1}"',
+    'SecRule TX:pl "@lt 2" "id:2,phase:1,pass,nolog,setvar:tx.low=yes,skipAfter:END"',
+    'SecRule TX:pl "@ge 2" "id:3,phase:1,pass,nolog,setvar:tx.high=%{tx.pl}"',
+    'SecMarker END',
+    'SecRule &TX:low "@eq 1" "id:4,phase:1,pass,nolog,setvar:tx.summary=low-%{tx.pl}"',
+  ].join('\n'));
+  const expect = (pl: string) => {
+    const r = run(policy, `/?pl=${pl}`);
+    if (Number(pl) < 2) {
+      assert.deepEqual(r.ids, [1, 2, 4], `pl=${pl}`);
+      assert.equal(r.txv['low'], 'yes');
+      assert.equal(r.txv['high'], undefined);
+      assert.equal(r.txv['summary'], `low-${pl}`);
+    } else {
+      assert.deepEqual(r.ids, [1, 3], `pl=${pl}`);
+      assert.equal(r.txv['low'], undefined);
+      assert.equal(r.txv['high'], pl);
+      assert.equal(r.txv['summary'], undefined);
+    }
+  };
+  for (const pl of ['1', '1', '3', '3', '0', '1', '4', '1', '4']) expect(pl);
+  // Without the request variable, TX:pl is absent: rules 2 and 3 see no value and do not match.
+  const none = run(policy, '/');
+  assert.deepEqual(none.ids, []);
+});
+
+test('a rule that reads what it wrote is replayed only when its first reads hold again', () => {
+  const policy = policyOf([
+    'SecRule ARGS:n "@rx ^([0-9]+)$" "id:1,phase:1,pass,nolog,capture,setvar:tx.n=%{tx.1}"',
+    // Reads tx.n (+=) and writes it; the chained link reads the new value.
+    'SecRule &TX:n "@ge 0" "id:2,phase:1,pass,nolog,setvar:tx.n=+1,chain"\n  SecRule TX:n "@ge 3" "setvar:tx.big=%{tx.n}"',
+  ].join('\n'));
+  const cases: Array<[string, string, string | undefined]> = [['/?n=1', '2', undefined], ['/?n=2', '3', '3'], ['/?n=1', '2', undefined], ['/?n=5', '6', '6'], ['/?n=5', '6', '6'], ['/', '1', undefined]];
+  for (const [uri, n, big] of cases) {
+    const r = run(policy, uri);
+    assert.equal(r.txv['n'], n, uri);
+    assert.equal(r.txv['big'], big, uri);
+  }
+});
+
+test('ctl:ruleRemoveTargetById at run time turns replay off for that transaction', () => {
+  const policy = policyOf([
+    'SecRule ARGS:off "@streq 1" "id:1,phase:1,pass,nolog,ctl:ruleRemoveTargetById=2;TX:flag"',
+    'SecAction "id:3,phase:1,pass,nolog,setvar:tx.flag=1"',
+    'SecRule TX:flag "@eq 1" "id:2,phase:1,pass,nolog,setvar:tx.hit=1"',
+  ].join('\n'));
+  assert.equal(run(policy, '/').txv['hit'], '1');
+  assert.equal(run(policy, '/').txv['hit'], '1');
+  assert.equal(run(policy, '/?off=1').txv['hit'], undefined, 'the removed target is not read, so rule 2 cannot match');
+  assert.equal(run(policy, '/').txv['hit'], '1');
+});
+
+test('replayed match records are shared and frozen; alerts still see them', () => {
+  const policy = policyOf('SecRule &TX:x "@eq 0" "id:7,phase:1,pass,log,msg:\'no x\'"');
+  const a = run(policy, '/');
+  const b = run(policy, '/');
+  assert.deepEqual(a.ids, [7]);
+  assert.deepEqual(b.ids, [7]);
+  assert.equal(b.tx.matches[0], a.tx.matches[0], 'the second transaction replays the first one\'s record');
+  assert.ok(Object.isFrozen(b.tx.matches[0]));
+  assert.deepEqual(b.tx.matchedRuleIds(), [7]);
+});
