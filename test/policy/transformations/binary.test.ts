@@ -48,6 +48,20 @@ describe('hexEncode / hexDecode', () => {
     ['414', 'A', 'odd trailing digit dropped'],
     ['zz', '\x53', 'no validation: v2 x2c arithmetic on non-hex bytes'],
   ]);
+  table('hexEncode', [
+    ['\x14'.repeat(32), '14'.repeat(32), '32 bytes: the longest input encoded from the table'],
+    ['\x14'.repeat(33), '14'.repeat(33), '33 bytes: encoded through Buffer'],
+    ['\u0141', '41', 'a char above 0xFF keeps its low byte (as latin1 Buffer conversion)'],
+  ]);
+  test('hexEncode: table and Buffer paths agree on every byte at every length around the switch', () => {
+    const hexEncode = getTransformation('hexEncode')!;
+    for (let len = 0; len <= 40; len++) {
+      for (let start = 0; start < 256; start += 7) {
+        const input = ALL_BYTES.slice(start, start + len).padEnd(len, '\xff');
+        assert.equal(hexEncode.transform(input), Buffer.from(input, 'latin1').toString('hex'), `length ${len}, from byte ${start}`);
+      }
+    }
+  });
   test('every byte survives hexEncode then hexDecode', () => {
     const enc = getTransformation('hexEncode')!.transform(ALL_BYTES);
     assert.equal(enc.length, 512);
