@@ -5,10 +5,13 @@
  *
  * A rule qualifies when it is a chain starter with an operator, the link has a value filter or a
  * no-match slot, and every target is one of:
- *  - a whole request collection (ARGS, ARGS_NAMES, REQUEST_COOKIES, REQUEST_HEADERS, XML:/* …:
- *    cacheable, with a version), without `&` and key selector: rejected when the collection is empty,
- *    or its entries' byte union misses the value filter, or every entry is known not to match the link
- *    (the collection summaries of collection.ts);
+ *  - a request collection (ARGS, ARGS_NAMES, REQUEST_COOKIES, REQUEST_HEADERS, XML:/* …: cacheable,
+ *    with a version), whole or with a key (REQUEST_HEADERS:User-Agent), with or without exclusions
+ *    (`!REQUEST_COOKIES:/__utm/`), without `&`: rejected when it selects no entry, or the selected
+ *    entries' byte union misses the value filter, or every selected entry is known not to match the
+ *    link (summaries as in collection.ts, made per view: collection, key and exclusions);
+ *  - `&` of such a view (link with a slot and no transformation): rejected when the number of entries
+ *    it selects is known not to match, and no ctl has removed targets in this transaction;
  *  - a stored request scalar (REQUEST_FILENAME, REQUEST_URI, QUERY_STRING, REQUEST_LINE …: cacheable),
  *    without `&`: rejected when it is absent, its bytes miss the value filter, or its value is known
  *    not to match;
@@ -20,7 +23,7 @@
  * so a rejected rule is one that would not have matched: the starter does not match, the chain is not
  * evaluated, nothing happens.
  */
-import type { Rule } from './rule.js';
+import type { KeyMatcher, Rule, Target } from './rule.js';
 import type { VariableSpec } from './variables/variable-spec.js';
 
 /** quickSlot value of rules the table cannot reject. */
@@ -30,6 +33,17 @@ export const TARGET_COLLECTION = 0;
 export const TARGET_TX = 1;
 export const TARGET_TX_COUNT = 2;
 export const TARGET_SCALAR = 3;
+export const TARGET_COUNT = 4;
+
+/** The collection every XML path with '@' selects (transaction.ts evaluateLink: tx.xmlAttributes). */
+const XML_ATTRIBUTES: VariableSpec = { name: 'XML', kind: 'collection', cacheable: true, selectorIsPath: true, collection: (tx) => tx.xmlAttributes };
+
+/** What a collection target selects: the collection, a key (lower case) or all, minus exclusions. */
+export interface QuickView {
+  readonly spec: VariableSpec;
+  readonly key: string | null;
+  readonly exclusions: readonly KeyMatcher[];
+}
 
 export interface QuickRejectTable {
   /** Per rule index: NOT_QUICK, or the link's no-match slot (-1 when it has none). */
@@ -37,9 +51,9 @@ export interface QuickRejectTable {
   /** Per rule index: [start, end) in `colls`. */
   readonly collStart: Int32Array;
   readonly collEnd: Int32Array;
-  /** Per target: TARGET_COLLECTION, TARGET_SCALAR, TARGET_TX or TARGET_TX_COUNT. */
+  /** Per target: TARGET_COLLECTION, TARGET_COUNT, TARGET_SCALAR, TARGET_TX or TARGET_TX_COUNT. */
   readonly kinds: Uint8Array;
-  /** Per target: variable id (index into QuickRejectIndex.specs) or TX key (index into `keys`). */
+  /** Per target: view id (index into QuickRejectIndex.views) or TX key (index into `keys`). */
   readonly colls: Uint16Array;
   /** Lower-case TX variable names. */
   readonly keys: readonly string[];
@@ -50,22 +64,30 @@ export interface QuickRejectTable {
 }
 
 export interface QuickRejectIndex {
-  /** Collection and scalar variables by id. */
-  readonly specs: readonly VariableSpec[];
+  /** Scalars and collection views by id (a scalar's view has no key and no exclusions). */
+  readonly views: readonly QuickView[];
   /** Per phase (1..5). */
   readonly phases: readonly QuickRejectTable[];
 }
 
 /** Builds the tables for a policy's phase lists; `slotOf` gives a link's no-match slot (-1: none). */
 export function buildQuickReject(phases: readonly (readonly Rule[])[], slotOf: (link: Rule) => number): QuickRejectIndex {
-  const specs: VariableSpec[] = [];
-  const ids = new Map<VariableSpec, number>();
-  const idOf = (spec: VariableSpec): number => {
-    let id = ids.get(spec);
+  const views: QuickView[] = [];
+  const ids = new Map<string, number>();
+  const specIds = new Map<VariableSpec, number>();
+  const idOf = (t: Target): number => {
+    // Views are shared by every target that selects the same entries (same spec, key, exclusions).
+    // XML attribute paths (XML://@*) select the attribute collection (as evaluateLink reads them).
+    const spec = t.spec.selectorIsPath && t.path !== null && t.path.includes('@') ? XML_ATTRIBUTES : t.spec;
+    let specId = specIds.get(spec);
+    if (specId === undefined) specIds.set(spec, (specId = specIds.size));
+    const key = t.selector?.key ?? null;
+    const name = `${specId}\u0000${key ?? ''}\u0000${t.exclusions.map((m) => (m.key !== null ? `k:${m.key}` : `r:${m.regex!.source}/${m.regex!.flags}`)).join('\u0000')}`;
+    let id = ids.get(name);
     if (id === undefined) {
-      id = specs.length;
-      specs.push(spec);
-      ids.set(spec, id);
+      id = views.length;
+      views.push({ spec, key, exclusions: t.exclusions });
+      ids.set(name, id);
     }
     return id;
   };
@@ -90,8 +112,8 @@ export function buildQuickReject(phases: readonly (readonly Rule[])[], slotOf: (
           colls.push(keys.length);
           keys.push(t.selector!.key!);
         } else {
-          kinds.push(t.spec.kind === 'scalar' ? TARGET_SCALAR : TARGET_COLLECTION);
-          colls.push(idOf(t.spec));
+          kinds.push(t.spec.kind === 'scalar' ? TARGET_SCALAR : t.count ? TARGET_COUNT : TARGET_COLLECTION);
+          colls.push(idOf(t));
         }
       }
       collEnd[i] = colls.length;
@@ -104,7 +126,7 @@ export function buildQuickReject(phases: readonly (readonly Rule[])[], slotOf: (
       filterStart, filterEnd, filters: Uint32Array.from(filters),
     };
   });
-  return { specs, phases: tables };
+  return { views, phases: tables };
 }
 
 function qualifies(rule: Rule, slot: number): boolean {
@@ -119,14 +141,18 @@ function qualifies(rule: Rule, slot: number): boolean {
       any = true;
       continue;
     }
-    if (t.count || !spec.cacheable) return false;
+    if (!spec.cacheable) return false;
     if (spec.kind === 'scalar') {
+      if (t.count) return false;
       any = true;
       continue;
     }
-    if (t.selector !== null || spec.kind !== 'collection') return false;
-    // XML attribute paths read another collection (transaction.ts).
-    if (spec.selectorIsPath && t.path !== null && t.path.includes('@')) return false;
+    if (spec.kind !== 'collection') return false;
+    // XML paths are not keys (attribute paths get their own view, XML_ATTRIBUTES).
+    if (spec.selectorIsPath && t.selector !== null) return false;
+    if (t.selector !== null && (t.selector.regex !== null || t.selector.key === null)) return false;
+    // `&VIEW`: the operator sees the count itself, remembered only for links without transformations.
+    if (t.count && (slot < 0 || rule.transforms.length > 0)) return false;
     any = true;
   }
   return any;

@@ -20,7 +20,7 @@ import { inRange, type IdRange } from './id-range.js';
 import { parseRequestBody } from './body/index.js';
 import { meetsByteSets, presentBytes } from './value-filter.js';
 import { TxCollection, type ReplaySlot } from './tx-replay.js';
-import { NOT_QUICK, TARGET_COLLECTION, TARGET_SCALAR, TARGET_TX, type QuickRejectTable } from './quick-reject.js';
+import { NOT_QUICK, TARGET_COLLECTION, TARGET_COUNT, TARGET_SCALAR, TARGET_TX, type QuickRejectTable } from './quick-reject.js';
 
 export type { RuleEngineMode } from './seclang/settings.js';
 export type BodyProcessorName = 'URLENCODED' | 'MULTIPART' | 'JSON' | 'XML';
@@ -91,6 +91,8 @@ interface RuntimeTargetRemoval {
 }
 
 const NO_VALUES: readonly VarEntry[] = Object.freeze([]);
+/** viewSummary: the view's collection keeps no version, so it cannot be summarised (never rejects). */
+const NO_SUMMARY: EntrySummary = { version: -1, bytes: new Uint32Array(8), known: new Uint32Array(0) };
 
 /** Keys of the RULE collection (%{rule.id}, %{rule.msg} …), read from the rule being evaluated. */
 class RuleView implements CollectionView {
@@ -202,6 +204,10 @@ export class Transaction implements OperatorTx {
   private readonly pendingCaptures: (string | undefined)[] = [];
   /** Collection views by quick-reject id, resolved on first use. */
   private readonly quickViews: (CollectionView | null | undefined)[] = [];
+  /** Per quick-reject view with a key or exclusions: its entries and summary, for a collection version. */
+  private readonly viewVersions: number[] = [];
+  private readonly viewLists: (readonly VarEntry[])[] = [];
+  private readonly viewSums: (EntrySummary | null)[] = [];
   /** Bitmap of an intermediate transformed value (transform()). */
   private readonly scratchBytes = new Uint32Array(8);
   private capturesSet = false;
@@ -446,17 +452,26 @@ export class Transaction implements OperatorTx {
     for (let c = q.collStart[i]!, end = q.collEnd[i]!; c < end; c++) {
       const kind = q.kinds[c]!;
       if (kind === TARGET_SCALAR) {
-        const e = this.policy.quickReject.specs[q.colls[c]!]!.scalar!(this);
+        const e = this.policy.quickReject.views[q.colls[c]!]!.spec.scalar!(this);
         if (e === null) continue; // absent
         if (bit !== 0 && ((e.memo ??= this.policy.noMatchMemo.record(e.value))[word]! & bit) !== 0) continue;
         if (fStart < fEnd && !meetsFlatByteSets(entryBytes(e), filters, fStart, fEnd)) continue;
         return false;
       }
       if (kind === TARGET_COLLECTION) {
-        const sum = this.collectionSummary(q.colls[c]!);
+        const sum = this.viewSummary(q.colls[c]!);
         if (sum === null) continue; // no entries
+        if (sum === NO_SUMMARY) return false;
         if (bit !== 0 && (sum.known[word]! & bit) !== 0) continue;
         if (fStart < fEnd && !meetsFlatByteSets(sum.bytes, filters, fStart, fEnd)) continue;
+        return false;
+      }
+      if (kind === TARGET_COUNT) {
+        // The count as countTarget computes it, unless ctl removed targets at run time.
+        if (this.removedTargets.length > 0) return false;
+        const n = this.viewCount(q.colls[c]!);
+        if (n < 0) return false;
+        if ((this.policy.noMatchMemo.record(String(n))[word]! & bit) !== 0) continue;
         return false;
       }
       const e = this.txVars.map.get(q.keys[q.colls[c]!]!);
@@ -473,14 +488,58 @@ export class Transaction implements OperatorTx {
     return true;
   }
 
-  /** Summary of the collection with this quick-reject id, null when it has no entries. */
-  private collectionSummary(id: number): EntrySummary | null {
+  /** The collection of quick-reject view `id`, resolved once per transaction. */
+  private quickCollection(id: number): CollectionView | null {
     let view = this.quickViews[id];
-    if (view === undefined) view = this.quickViews[id] = this.policy.quickReject.specs[id]!.collection!(this);
-    if (view === null) return null;
-    const list = view.all();
+    if (view === undefined) view = this.quickViews[id] = this.policy.quickReject.views[id]!.spec.collection!(this);
+    return view;
+  }
+
+  /** The entries quick-reject view `id` selects (its key, less its exclusions), for the collection's current version. */
+  private viewEntries(id: number, coll: CollectionView, version: number): readonly VarEntry[] {
+    if (this.viewVersions[id] === version) return this.viewLists[id]!;
+    const v = this.policy.quickReject.views[id]!;
+    let list = v.key === null ? coll.all() : coll.byKey(v.key);
+    const ex = v.exclusions;
+    if (ex.length > 0 && list.length > 0) list = list.filter((e) => !isExcluded(e.key, ex, NO_MATCHERS));
+    this.viewVersions[id] = version;
+    this.viewLists[id] = list;
+    return list;
+  }
+
+  /**
+   * Summary of what view `id` selects: null when it selects nothing, NO_SUMMARY when the collection
+   * keeps no version (cannot be summarised).
+   */
+  private viewSummary(id: number): EntrySummary | null {
+    const coll = this.quickCollection(id);
+    if (coll === null) return null;
+    const v = this.policy.quickReject.views[id]!;
+    if (v.key === null && v.exclusions.length === 0) {
+      // The whole collection: the summary evaluateLink uses too.
+      const list = coll.all();
+      if (list.length === 0) return null;
+      return this.summaryOf(coll, list) ?? NO_SUMMARY;
+    }
+    const version = coll.version;
+    if (version === undefined) return NO_SUMMARY;
+    const list = this.viewEntries(id, coll, version);
     if (list.length === 0) return null;
-    return this.summaryOf(view, list);
+    let sum = this.viewSums[id] ?? null;
+    if (sum === null || sum.version !== version) {
+      const memo = this.policy.noMatchMemo;
+      sum = this.viewSums[id] = summarizeEntries(list, version, (value) => memo.record(value), sum);
+    }
+    return sum;
+  }
+
+  /** Number of entries view `id` selects (as countTarget counts them without ctl), -1 when unknown. */
+  private viewCount(id: number): number {
+    const coll = this.quickCollection(id);
+    if (coll === null) return 0;
+    const version = coll.version;
+    if (version === undefined) return -1;
+    return this.viewEntries(id, coll, version).length;
   }
 
   private isRemoved(rule: Rule): boolean {

@@ -188,3 +188,38 @@ test('quick reject: stored scalar targets (absent, filtered, known) and their va
     assert.deepEqual(post(policy, '/a?x=1', 'evil=1'), ['3:REQUEST_BODY']);
   }
 });
+
+test('quick reject: keyed targets, exclusions and counts (views) follow their entries from request to request', () => {
+  const policy = compileSecLang(
+    BASE +
+      [
+        // A key selector: only the User-Agent header is read.
+        'SecRule REQUEST_HEADERS:User-Agent "@rx evil" "id:1,phase:1,pass"',
+        // Exclusions: a cookie excluded by name or pattern never makes rule 2 match.
+        'SecRule REQUEST_COOKIES|!REQUEST_COOKIES:/^__utm/|!REQUEST_COOKIES:skip "@rx evil" "id:2,phase:1,pass"',
+        // A count of a keyed view, with a pure operator: remembered per count.
+        'SecRule &REQUEST_HEADERS:X-Twice "@gt 1" "id:3,phase:1,pass"',
+        'SecRule &REQUEST_COOKIES|!REQUEST_COOKIES:skip "@eq 2" "id:4,phase:1,pass"',
+        // The same view as rule 2 in another rule: views are shared by equal targets.
+        'SecRule REQUEST_COOKIES|!REQUEST_COOKIES:/^__utm/|!REQUEST_COOKIES:skip "@rx bad" "id:5,phase:1,pass"',
+      ].join('\n'),
+    'memo.conf',
+  );
+  const c1 = countCalls(policy, 1);
+  const ids = (headers: [string, string][]) => request(policy, '/', [['Host', 'example.com'], ...headers]).ids;
+  for (let round = 0; round < 3; round++) {
+    // (Rule 4 counts the cookies other than "skip".)
+    assert.deepEqual(ids([['User-Agent', 'curl'], ['Cookie', 'a=1; __utma=evil; skip=evil']]), [4]);
+    assert.deepEqual(ids([['User-Agent', 'evil-bot'], ['Cookie', 'a=1; __utma=evil']]), [1, 4]);
+    assert.deepEqual(ids([['User-Agent', 'curl'], ['Referer', 'evil'], ['Cookie', 'a=evil']]), [2]);
+    assert.deepEqual(ids([['User-Agent', 'curl'], ['Cookie', '__utmz=bad; b=bad']]), [4, 5]);
+    assert.deepEqual(ids([['X-Twice', '1'], ['X-Twice', '2']]), [3]);
+    assert.deepEqual(ids([['X-Twice', '1']]), []);
+    assert.deepEqual(ids([['Cookie', 'a=1; b=2; skip=3']]), [4]);
+    assert.deepEqual(ids([['Cookie', 'a=1; skip=3']]), []);
+  }
+  // The User-Agent "curl" was evaluated once; later requests rejected rule 1 from the table.
+  const before = c1.calls;
+  assert.deepEqual(ids([['User-Agent', 'curl']]), []);
+  assert.equal(c1.calls, before);
+});
