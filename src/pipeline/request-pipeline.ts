@@ -15,6 +15,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { GatewayConfig, Limits } from '../config/types.js';
 import type { RuntimeDeps } from '../daemon/runtime.js';
+import { jsonString, PlainLines } from '../log/json-line.js';
 import { CompiledBlockPage } from './block-page.js';
 import { ANSWERS, classifyUpstreamError, type FailureAnswer } from './failure-answers.js';
 import { normalizePeerIp } from './forwarded.js';
@@ -70,7 +71,9 @@ export class RequestPipeline {
   private readonly accessLog: boolean;
   private active = 0;
   private idleWaiters: Array<() => void> = [];
-  private readonly connectionLoggers = new WeakMap<object, Logger>();
+  /** Access lines written without pino's generic serializer, when the logger allows (log/json-line.ts). */
+  private readonly lines: PlainLines | null;
+  private readonly connections = new WeakMap<object, ConnectionLog>();
   private connectionCounter = 0;
   /** Upgraded tunnels, destroyed when a drain runs out of grace. */
   readonly tunnels = new Set<{ destroy(): void }>();
@@ -84,6 +87,7 @@ export class RequestPipeline {
     this.inspectors = deps.inspectors;
     this.logger = deps.logger;
     this.accessLog = config.gateway.log.accessLog;
+    this.lines = PlainLines.of(deps.logger);
   }
 
   handleRequest(req: GatewayRequest, res: GatewayResponse, lookup: RouteLookup): void {
@@ -133,19 +137,32 @@ export class RequestPipeline {
     });
   }
 
-  /** One pino child per client connection (keyed by the socket, so keep-alive requests share it). */
-  connectionLogger(socket: object): Logger {
-    let log = this.connectionLoggers.get(socket);
-    if (log === undefined) {
-      log = this.logger.child({ conn: ++this.connectionCounter });
-      this.connectionLoggers.set(socket, log);
+  /** The client connection's number in the log (keyed by the socket, so keep-alive requests share it). */
+  private connectionOf(socket: object): ConnectionLog {
+    let conn = this.connections.get(socket);
+    if (conn === undefined) {
+      conn = new ConnectionLog(++this.connectionCounter);
+      this.connections.set(socket, conn);
     }
-    return log;
+    return conn;
+  }
+
+  /** One pino child per client connection, binding its number (`conn`). */
+  connectionLogger(socket: object): Logger {
+    const conn = this.connectionOf(socket);
+    return (conn.logger ??= this.logger.child({ conn: conn.number }));
   }
 
   logAccess(socket: object, record: AccessRecord): void {
     if (record.error === null) {
-      if (this.accessLog) this.connectionLogger(socket).info(record, 'request');
+      if (!this.accessLog) return;
+      const lines = this.lines;
+      if (lines === null) {
+        this.connectionLogger(socket).info(record, 'request');
+      } else if (lines.infoEnabled()) {
+        // The same line as connectionLogger(socket).info(record, 'request'), serialized for its known fields.
+        lines.info(this.connectionOf(socket).binding, accessFields(record), 'request');
+      }
     } else {
       // Failures are logged even when the access log is off: they carry the reason an operator needs.
       this.connectionLogger(socket).warn(record, 'request failed');
@@ -162,6 +179,38 @@ export class RequestPipeline {
     if (this.ruleIdsHeader === null || inspection === null) return NO_HEADERS;
     return [this.ruleIdsHeader, inspection.matchedRuleIds().join(',')];
   }
+}
+
+/** What the log knows of one client connection. */
+class ConnectionLog {
+  /** The child logger's binding, serialized as pino serializes it. */
+  readonly binding: string;
+  logger: Logger | null = null;
+
+  constructor(readonly number: number) {
+    this.binding = `,"conn":${number}`;
+  }
+}
+
+/**
+ * An access record's fields as pino writes them (`,"key":value` in the record's order, `ruleIds` only
+ * when set). Strings go through jsonString (host, path and method come from the client).
+ */
+export function accessFields(r: AccessRecord): string {
+  let out = `,"id":${jsonString(r.id)},"peerIp":${jsonString(r.peerIp)},"clientIp":${jsonString(r.clientIp)}` +
+    `,"host":${jsonString(r.host)},"method":${jsonString(r.method)},"path":${jsonString(r.path)}` +
+    `,"status":${jsonNumber(r.status)},"bytesIn":${jsonNumber(r.bytesIn)},"bytesOut":${jsonNumber(r.bytesOut)}` +
+    `,"rule":${r.rule === null ? 'null' : jsonNumber(r.rule)},"upstream":${r.upstream === null ? 'null' : jsonString(r.upstream)}` +
+    `,"durationMs":${jsonNumber(r.durationMs)},"upstreamMs":${r.upstreamMs === null ? 'null' : jsonNumber(r.upstreamMs)}` +
+    `,"error":${r.error === null ? 'null' : jsonString(r.error)}` +
+    `,"serverGroup":${r.serverGroup === null ? 'null' : jsonString(r.serverGroup)}`;
+  if (r.ruleIds !== undefined) out += `,"ruleIds":${JSON.stringify(r.ruleIds)}`;
+  return out;
+}
+
+/** pino writes a non-finite number as null. */
+function jsonNumber(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null';
 }
 
 const NO_HEADERS: readonly string[] = Object.freeze([]);
