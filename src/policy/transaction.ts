@@ -208,6 +208,11 @@ export class Transaction implements OperatorTx {
   private readonly viewVersions: number[] = [];
   private readonly viewLists: (readonly VarEntry[])[] = [];
   private readonly viewSums: (EntrySummary | null)[] = [];
+  /** Per quick-reject view, what quickRejects read of it in the current phase (phaseStamp). */
+  private readonly phaseStamps: number[] = [];
+  private readonly phaseSums: (EntrySummary | null)[] = [];
+  private readonly phaseScalars: (VarEntry | null)[] = [];
+  private phaseStamp = 0;
   /** Bitmap of an intermediate transformed value (transform()). */
   private readonly scratchBytes = new Uint32Array(8);
   private capturesSet = false;
@@ -403,6 +408,7 @@ export class Transaction implements OperatorTx {
     const quick = this.policy.quickReject.phases[phase]!;
     const quickSlot = quick.slot;
     const replays = this.policy.replay[phase]!;
+    this.phaseStamp++;
     let i = 0;
     while (i < rules.length) {
       // Rules that cannot match anything in this request are passed over from the flat table alone
@@ -452,14 +458,27 @@ export class Transaction implements OperatorTx {
     for (let c = q.collStart[i]!, end = q.collEnd[i]!; c < end; c++) {
       const kind = q.kinds[c]!;
       if (kind === TARGET_SCALAR) {
-        const e = this.policy.quickReject.views[q.colls[c]!]!.spec.scalar!(this);
+        const id = q.colls[c]!;
+        let e = this.phaseScalars[id];
+        if (this.phaseStamps[id] !== this.phaseStamp) {
+          e = this.phaseScalars[id] = this.policy.quickReject.views[id]!.spec.scalar!(this);
+          this.phaseStamps[id] = this.phaseStamp;
+        }
+        if (e === undefined) return false;
         if (e === null) continue; // absent
         if (bit !== 0 && ((e.memo ??= this.policy.noMatchMemo.record(e.value))[word]! & bit) !== 0) continue;
         if (fStart < fEnd && !meetsFlatByteSets(entryBytes(e), filters, fStart, fEnd)) continue;
         return false;
       }
       if (kind === TARGET_COLLECTION) {
-        const sum = this.viewSummary(q.colls[c]!);
+        // Request collections do not change within a phase: one summary per view and phase.
+        const id = q.colls[c]!;
+        let sum = this.phaseSums[id];
+        if (this.phaseStamps[id] !== this.phaseStamp) {
+          sum = this.phaseSums[id] = this.viewSummary(id);
+          this.phaseStamps[id] = this.phaseStamp;
+        }
+        if (sum === undefined) return false;
         if (sum === null) continue; // no entries
         if (sum === NO_SUMMARY) return false;
         if (bit !== 0 && (sum.known[word]! & bit) !== 0) continue;
