@@ -13,7 +13,7 @@ export interface VarEntry {
   value: string;
   /** Transformation cache: chain-prefix id → transformed value. Allocated on first use. */
   cache: Map<number, string> | null;
-  /** The bytes of `bytesOf` (8 words), for rule value filters (value-filter.ts). Computed on first use. */
+  /** The bytes of `bytesOf` (8 words), for rule value filters (value-filter.ts). Computed on first use; read-only (shared, see valueBytes). */
   bytes: Uint32Array | null;
   /** The value `bytes` describes (values of TX and persistent collections change). */
   bytesOf: string | null;
@@ -57,11 +57,34 @@ export interface EntrySummary {
   known: Uint32Array;
 }
 
-/** The entry's byte bitmap, recomputed only when its value changed. */
+/** Values up to this length share their byte bitmap across entries and transactions (valueBytes). */
+export const MAX_SHARED_BITMAP_VALUE = 1024;
+const MAX_SHARED_BITMAPS = 4096;
+const sharedBitmaps = new Map<string, Uint32Array>();
+
+/**
+ * The byte bitmap of a value (see presentBytes), read-only: bitmaps of values up to
+ * MAX_SHARED_BITMAP_VALUE are shared. Entries are made per transaction, but their values repeat
+ * across requests (headers, cookies, argument names), and a lookup of a string whose hash the
+ * no-match memo has already computed costs less than a pass over its characters plus a typed array.
+ * At most MAX_SHARED_BITMAPS values are kept (cleared when full): ≤ 4 MiB of keys, 128 KiB of bitmaps.
+ */
+export function valueBytes(v: string): Uint32Array {
+  if (v.length > MAX_SHARED_BITMAP_VALUE) return presentBytes(v, new Uint32Array(8));
+  let b = sharedBitmaps.get(v);
+  if (b === undefined) {
+    if (sharedBitmaps.size >= MAX_SHARED_BITMAPS) sharedBitmaps.clear();
+    b = presentBytes(v, new Uint32Array(8));
+    sharedBitmaps.set(v, b);
+  }
+  return b;
+}
+
+/** The entry's byte bitmap (read-only, possibly shared), looked up again only when its value changed. */
 export function entryBytes(e: VarEntry): Uint32Array {
   const v = e.value;
   if (e.bytesOf !== v || e.bytes === null) {
-    e.bytes = presentBytes(v, e.bytes ?? new Uint32Array(8));
+    e.bytes = valueBytes(v);
     e.bytesOf = v;
   }
   return e.bytes;
@@ -69,15 +92,24 @@ export function entryBytes(e: VarEntry): Uint32Array {
 
 /** Summarises `list` (see EntrySummary); `record` gives a value's no-match record. */
 export function summarizeEntries(list: readonly VarEntry[], version: number, record: (value: string) => Uint32Array, reuse: EntrySummary | null): EntrySummary {
-  const bytes = reuse?.bytes.fill(0) ?? new Uint32Array(8);
+  // Typed-array builtins (fill, slice) cost more than these short loops: slice() alone was ≈ 40 % of
+  // a six-entry summary (species lookup and a runtime call per copy).
+  let bytes: Uint32Array;
+  if (reuse === null) bytes = new Uint32Array(8);
+  else {
+    bytes = reuse.bytes;
+    for (let w = 0; w < 8; w++) bytes[w] = 0;
+  }
   let known: Uint32Array | null = null;
   for (let i = 0; i < list.length; i++) {
     const e = list[i]!;
     const b = entryBytes(e);
     for (let w = 0; w < 8; w++) bytes[w]! |= b[w]!;
     const r = (e.memo ??= record(e.value));
-    if (known === null) known = r.slice();
-    else if (r.length !== known.length) known = r.length === 0 ? r : known; // an unremembered value: nothing is known
+    if (known === null) {
+      known = new Uint32Array(r.length);
+      for (let w = 0; w < r.length; w++) known[w] = r[w]!;
+    } else if (r.length !== known.length) known = r.length === 0 ? r : known; // an unremembered value: nothing is known
     else for (let w = 0; w < known.length; w++) known[w]! &= r[w]!;
   }
   if (reuse === null) return { version, bytes, known: known ?? new Uint32Array(0) };

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MapCollection } from '../../src/policy/collection.js';
+import { MAX_SHARED_BITMAP_VALUE, MapCollection, entry, entryBytes, summarizeEntries, valueBytes, type EntrySummary } from '../../src/policy/collection.js';
+import { presentBytes } from '../../src/policy/regex/required-bytes.js';
 import { PersistentRecord } from '../../src/policy/collection-store.js';
 
 test('MapCollection: all(), byKey() and select() follow additions, removals and value updates', () => {
@@ -31,4 +32,71 @@ test('PersistentRecord: expiry (which deletes from the map directly) is seen by 
   r.purge(20);
   assert.deepEqual(r.all().map((e) => e.key), ['hits']);
   assert.deepEqual(r.select(/^b/), []);
+});
+
+test('valueBytes: the bitmap presentBytes gives, shared for values up to the bound, fresh above it', () => {
+  const rows: readonly (readonly [string, string])[] = [
+    ['', 'empty value: no byte'],
+    ['a', 'one byte'],
+    ['GET /index.html HTTP/1.1', 'ASCII text'],
+    ['\0\x1f\x7f\x80\xff', 'control and high bytes'],
+    ['caf\u00e9', 'latin1 byte above 0x7F'],
+    ['\u0100x', 'a char above 0xFF sets every bit (not a byte string)'],
+    ['x'.repeat(MAX_SHARED_BITMAP_VALUE), 'longest shared value'],
+    ['y'.repeat(MAX_SHARED_BITMAP_VALUE + 1), 'too long to share'],
+  ];
+  for (const [value, why] of rows) {
+    const b = valueBytes(value);
+    assert.deepEqual(b, presentBytes(value, new Uint32Array(8)), why);
+    const again = valueBytes(value.slice(0, 0) + value); // an equal string, possibly another object
+    assert.deepEqual(again, b, why);
+    if (value.length <= MAX_SHARED_BITMAP_VALUE) assert.equal(again, b, `${why}: shared`);
+    else assert.notEqual(again, b, `${why}: not kept`);
+  }
+});
+
+test('entryBytes: follows value changes without writing into a shared bitmap', () => {
+  const a = entry('x', 'abc');
+  const b = entry('y', 'abc');
+  const shared = entryBytes(a);
+  assert.equal(entryBytes(b), shared, 'equal values share one bitmap');
+  const before = Uint32Array.from(shared);
+  a.value = '<script>';
+  assert.deepEqual(entryBytes(a), presentBytes('<script>', new Uint32Array(8)), 'recomputed for the new value');
+  assert.deepEqual(shared, before, 'the shared bitmap of "abc" is unchanged');
+  assert.deepEqual(entryBytes(b), before);
+});
+
+test('summarizeEntries: union of bitmaps, AND of records, an unremembered value makes nothing known, reuse clears', () => {
+  const records = new Map<string, Uint32Array>([
+    ['a', Uint32Array.of(0b1011, 0xff)],
+    ['b', Uint32Array.of(0b0110, 0x0f)],
+    ['c', Uint32Array.of(0b0010, 0x01)],
+  ]);
+  const record = (v: string): Uint32Array => records.get(v) ?? new Uint32Array(0);
+  const rows: readonly (readonly [values: readonly string[], known: readonly number[], why: string])[] = [
+    [['a'], [0b1011, 0xff], 'one entry: its record (a copy)'],
+    [['a', 'b'], [0b0010, 0x0f], 'two entries: AND'],
+    [['a', 'b', 'c'], [0b0010, 0x01], 'three entries'],
+    [['a', 'long'], [], 'an unremembered value (empty record): nothing known'],
+    [['long', 'a'], [], 'unremembered first'],
+    [[], [], 'no entries'],
+  ];
+  let reuse: EntrySummary | null = null;
+  for (const [values, known, why] of rows) {
+    const list = values.map((v) => entry('k', v));
+    const fresh = summarizeEntries(list, 7, record, null);
+    assert.deepEqual([...fresh.known], known, why);
+    const union = new Uint32Array(8);
+    for (const v of values) presentBytes(v, new Uint32Array(8)).forEach((w, i) => (union[i]! |= w));
+    assert.deepEqual(fresh.bytes, union, `${why}: byte union`);
+    reuse = summarizeEntries(list.map((e) => entry(e.key, e.value)), 8, record, reuse);
+    assert.deepEqual([...reuse.known], known, `${why} (reused summary)`);
+    assert.deepEqual(reuse.bytes, union, `${why}: reused summary's bytes cleared first`);
+    assert.equal(reuse.version, 8);
+  }
+  const a = records.get('a')!;
+  const s = summarizeEntries([entry('k', 'a'), entry('k', 'b')], 1, record, null);
+  assert.notEqual(s.known, a, 'the first record is copied, not ANDed in place');
+  assert.deepEqual([...a], [0b1011, 0xff]);
 });

@@ -146,7 +146,8 @@ export function requiredByteSets(root: Node): Uint32Array[] | null {
  * check degrades to "may match" instead of giving a wrong answer.
  */
 export function presentBytes(s: string, into: Uint32Array): Uint32Array {
-  into.fill(0);
+  // A loop, not fill(0): the builtin call costs more than clearing eight words (per entry, per request).
+  for (let w = 0; w < into.length; w++) into[w] = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c > 0xff) return into.fill(0xffffffff);
