@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_SHARED_BITMAP_VALUE, MapCollection, entry, entryBytes, summarizeEntries, valueBytes, type EntrySummary } from '../../src/policy/collection.js';
+import { MAX_SHARED_BITMAP_VALUE, MapCollection, entry, literalSelector, entryBytes, summarizeEntries, valueBytes, type EntrySummary } from '../../src/policy/collection.js';
 import { presentBytes } from '../../src/policy/regex/required-bytes.js';
 import { PersistentRecord } from '../../src/policy/collection-store.js';
 
@@ -99,4 +99,70 @@ test('summarizeEntries: union of bitmaps, AND of records, an unremembered value 
   const s = summarizeEntries([entry('k', 'a'), entry('k', 'b')], 1, record, null);
   assert.notEqual(s.known, a, 'the first record is copied, not ANDed in place');
   assert.deepEqual([...a], [0b1011, 0xff]);
+});
+
+test('literalSelector: which key regexes become string tests, and as what', () => {
+  const rows: readonly (readonly [re: RegExp, form: string | null, why: string])[] = [
+    [/^header_name_/i, 'start:header_name_', 'CRS 920450'],
+    [/LEAKAGE\/ERRORS/i, 'any:leakage/errors', 'escaped slash'],
+    [/MULTIPART_HEADERS_CONTENT_TYPES_*/i, 'any:multipart_headers_content_types', 'a trailing x* adds nothing'],
+    [/^abc*/i, 'start:ab', 'anchored start, trailing x*'],
+    [/^anomaly_score$/i, 'exact:anomaly_score', 'both anchors'],
+    [/_score$/i, 'end:_score', 'end anchor'],
+    [/^a\.b\$/i, 'start:a.b$', 'escaped dot and dollar are literals'],
+    [/^/i, 'start:', 'empty literal matches every key'],
+    [/abc*$/i, null, 'x* before $ changes the match'],
+    [/ab*c/i, null, 'inner quantifier'],
+    [/^header_name_/, null, 'case-sensitive: not a compiled key selector'],
+    [/^header_name_/iu, null, 'unicode folding'],
+    [/^header_name_/im, null, 'multiline anchors'],
+    [/^header_name_/gi, null, 'stateful'],
+    [/^a.b/i, null, 'unescaped dot'],
+    [/^a\d/i, null, 'class escape'],
+    [/^a\x41/i, null, 'hex escape'],
+    [/^(a|b)/i, null, 'group'],
+    [/^[ab]/i, null, 'class'],
+    [/^é/i, null, 'non-ASCII literal'],
+    [/a\\$/i, null, 'escaped backslash before the end anchor'],
+  ];
+  for (const [re, form, why] of rows) {
+    const sel = literalSelector(re);
+    const got = sel === null ? null : `${sel.start && sel.end ? 'exact' : sel.start ? 'start' : sel.end ? 'end' : 'any'}:${sel.literal}`;
+    assert.equal(got, form, `${re} — ${why}`);
+    assert.equal(literalSelector(re), sel, 'remembered per regex');
+  }
+});
+
+test('literalSelector: the same answer as the regex on lower-case keys, ASCII and not', () => {
+  const selectors = [/^header_name_/i, /LEAKAGE\/ERRORS/i, /MULTIPART_HEADERS_CONTENT_TYPES_*/i, /^abc*/i, /^anomaly_score$/i, /_score$/i, /^a\.b\$/i, /^/i, /^k/i, /^s/i, /^i/i];
+  const keys = [
+    '', 'header_name_', 'header_name_host', 'x_header_name_', 'header_nam', 'leakage/errors', 'x-leakage/errors_sql',
+    'multipart_headers_content_types', 'multipart_headers_content_types_x', 'multipart_headers_content_type', 'ab', 'abccc', 'a',
+    'anomaly_score', 'anomaly_score_pl1', 'inbound_anomaly_score', 'a.b$', 'axb$',
+    'K'.toLowerCase(), 'ſ', 'ı', 'İ'.toLowerCase(), 'ǅ'.toLowerCase(), 'header_name_ſ', 'ﬀ',
+  ];
+  const alphabet = ['a', 'b', 'c', 'k', 's', 'i', '_', '-', '.', '/', '$', 'ſ', 'ı', 'ǆ', '\u212a'.toLowerCase()];
+  for (let n = 0; n < 2000; n++) {
+    let k = '';
+    const len = n % 7;
+    for (let i = 0; i < len; i++) k += alphabet[(n * 7 + i * 13 + ((n >> 3) * i)) % alphabet.length]!;
+    keys.push(k);
+  }
+  for (const re of selectors) {
+    const sel = literalSelector(re)!;
+    assert.ok(sel, String(re));
+    for (const k of keys) assert.equal(sel.test(k), re.test(k), `${re} on ${JSON.stringify(k)}`);
+  }
+});
+
+test('MapCollection.select with a literal selector: the entries the regex selects, in insertion order', () => {
+  const c = new MapCollection();
+  for (const k of ['HEADER_NAME_Host', 'anomaly_score', 'header_name_x', 'Leakage/Errors_SQL', 'x_header_name_y']) c.set(k, k);
+  const rows: readonly (readonly [RegExp, readonly string[]])[] = [
+    [/^header_name_/i, ['header_name_host', 'header_name_x']],
+    [/LEAKAGE\/ERRORS/i, ['leakage/errors_sql']],
+    [/_score$/i, ['anomaly_score']],
+    [/^header_name_.$/i, ['header_name_x']], // not a literal: the regex itself
+  ];
+  for (const [re, keys] of rows) assert.deepEqual(c.select(re).map((e) => e.key), keys, String(re));
 });
