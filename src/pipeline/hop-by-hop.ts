@@ -39,6 +39,68 @@ function isProxyHeader(lowerName: string): boolean {
   return lowerName.charCodeAt(0) === 112 /* p */ && (lowerName === 'proxy' || lowerName.startsWith('proxy-'));
 }
 
+/** `name` (any case) equals `lower` (lower-case), ignoring ASCII case: no lower-cased copy of `name` is made. */
+export function equalsLowerCase(name: string, lower: string): boolean {
+  if (name.length !== lower.length) return false;
+  if (name === lower) return true;
+  for (let i = 0; i < name.length; i++) {
+    let c = name.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** `name` starts with `lower` (lower-case), ignoring ASCII case. */
+function startsLowerCase(name: string, lower: string): boolean {
+  if (name.length < lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    let c = name.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** Proxy or Proxy-*, any case. */
+function isProxyName(name: string): boolean {
+  return startsLowerCase(name, 'proxy') && (name.length === 5 || name.charCodeAt(5) === 45 /* - */);
+}
+
+/**
+ * The hop-by-hop headers common to requests and responses, for a name in any case: the sets above,
+ * decided by length first so that a header that is not one costs a switch and rarely a comparison
+ * (the per-request header loops call this for every field; lower-casing each name and hashing it into
+ * a Set cost an allocation and a hash per field).
+ */
+function isHopByHopName(name: string, request: boolean): boolean {
+  switch (name.length) {
+    case 2:
+      return equalsLowerCase(name, 'te');
+    case 6:
+      return (request && equalsLowerCase(name, 'expect')) || isProxyName(name);
+    case 7:
+      return equalsLowerCase(name, 'trailer') || equalsLowerCase(name, 'upgrade') || isProxyName(name);
+    case 10:
+      return equalsLowerCase(name, 'connection') || equalsLowerCase(name, 'keep-alive') || isProxyName(name);
+    case 17:
+      return equalsLowerCase(name, 'transfer-encoding') || isProxyName(name);
+    default:
+      // proxy-connection, proxy-authenticate, proxy-authorization and every other Proxy-* name.
+      return isProxyName(name);
+  }
+}
+
+/** isRequestHopByHop for a header name as received (any case). */
+export function isRequestHopByHopName(name: string): boolean {
+  return isHopByHopName(name, true);
+}
+
+/** isResponseHopByHop for a header name as received (any case). */
+export function isResponseHopByHopName(name: string): boolean {
+  return isHopByHopName(name, false);
+}
+
 export function isRequestHopByHop(lowerName: string): boolean {
   return REQUEST_HOP_BY_HOP.has(lowerName) || isProxyHeader(lowerName);
 }

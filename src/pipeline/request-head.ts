@@ -5,7 +5,7 @@
 import type { Limits } from '../config/types.js';
 import { ANSWERS, type FailureAnswer } from './failure-answers.js';
 import { outgoingForwardedFor } from './forwarded.js';
-import { connectionNominatedHeaders, isRequestHopByHop } from './hop-by-hop.js';
+import { connectionNominatedHeaders, equalsLowerCase, isRequestHopByHopName } from './hop-by-hop.js';
 import type { GatewayRequest } from './http1/types.js';
 import type { Route } from './route.js';
 
@@ -88,16 +88,18 @@ export function upstreamRequestHeaders(req: GatewayRequest, route: Route, peerIp
   const peerTrusted = fwd.isTrustedProxy(peerIp);
   const replaceProto = fwd.addProto && !(peerTrusted && headerOf(req, 'x-forwarded-proto') !== undefined);
   const replaceHost = fwd.addHost && !(peerTrusted && headerOf(req, 'x-forwarded-host') !== undefined);
+  const outgoingFor = fwd.outgoingForHeader;
+  const replaceHostHeader = route.hostHeader !== null;
   const out: string[] = [];
+  // Names are compared without lower-casing each one (an allocation and a hash per field, per request).
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    const lower = name.toLowerCase();
-    if (isRequestHopByHop(lower)) continue;
-    if (nominated !== null && nominated.has(lower)) continue;
-    if (lower === fwd.outgoingForHeader) continue;
-    if (replaceProto && lower === 'x-forwarded-proto') continue;
-    if (replaceHost && lower === 'x-forwarded-host') continue;
-    if (route.hostHeader !== null && lower === 'host') continue;
+    if (isRequestHopByHopName(name)) continue;
+    if (nominated !== null && nominated.has(name.toLowerCase())) continue;
+    if (outgoingFor !== null && equalsLowerCase(name, outgoingFor)) continue;
+    if (replaceProto && equalsLowerCase(name, 'x-forwarded-proto')) continue;
+    if (replaceHost && equalsLowerCase(name, 'x-forwarded-host')) continue;
+    if (replaceHostHeader && equalsLowerCase(name, 'host')) continue;
     out.push(name, raw[i + 1]!);
   }
   if (route.hostHeader !== null) out.push('host', route.hostHeader);

@@ -19,7 +19,7 @@ import { jsonString, PlainLines } from '../log/json-line.js';
 import { CompiledBlockPage } from './block-page.js';
 import { ANSWERS, classifyUpstreamError, type FailureAnswer } from './failure-answers.js';
 import { normalizePeerIp } from './forwarded.js';
-import { connectionNominatedHeaders, isResponseHopByHop } from './hop-by-hop.js';
+import { connectionNominatedHeaders, equalsLowerCase, isResponseHopByHopName } from './hop-by-hop.js';
 import type { Http1Handler, Http1RequestOptions } from './http1/upstream-client.js';
 import type { Decision, Inspection, InspectorSet, RequestFacts } from './inspection.js';
 import { checkHeadLimits, hasRequestBody, headerOf, hostOf, pathOf, upstreamRequestHeaders } from './request-head.js';
@@ -572,17 +572,16 @@ class Exchange implements Http1Handler {
     const out: string[] = [];
     let nominated: Set<string> | null = null;
     for (let i = 0; i < headers.length; i += 2) {
-      if (headers[i]!.length === 10 && headers[i]!.toLowerCase() === 'connection') {
-        nominated = connectionNominatedHeaders(headers[i + 1]);
-      }
+      if (equalsLowerCase(headers[i]!, 'connection')) nominated = connectionNominatedHeaders(headers[i + 1]);
     }
     const ruleIdsHeader = this.pipeline.ruleIdsHeader;
+    // Names are compared without lower-casing each one (an allocation and a hash per field, per response).
     for (let i = 0; i < headers.length; i += 2) {
-      const lower = headers[i]!.toLowerCase();
-      if (isResponseHopByHop(lower)) continue;
-      if (nominated !== null && nominated.has(lower)) continue;
-      if (lower === ruleIdsHeader) continue;
-      out.push(headers[i]!, headers[i + 1]!);
+      const name = headers[i]!;
+      if (isResponseHopByHopName(name)) continue;
+      if (nominated !== null && nominated.has(name.toLowerCase())) continue;
+      if (ruleIdsHeader !== null && equalsLowerCase(name, ruleIdsHeader)) continue;
+      out.push(name, headers[i + 1]!);
     }
     const ids = this.pipeline.ruleIdsHeaderPair(this.inspection);
     if (ids.length > 0) out.push(ids[0]!, ids[1]!);
