@@ -1,5 +1,5 @@
 import type { TransformationSpec } from '../types.js';
-import { fromBytes } from './byte-string.js';
+import { fromBytes, workBuffer } from './byte-string.js';
 
 const REVERSE = new Int8Array(256).fill(-2);
 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.split('').forEach((ch, i) => {
@@ -14,7 +14,7 @@ const REVERSE = new Int8Array(256).fill(-2);
 export const base64DecodeExt: TransformationSpec = {
   name: 'base64DecodeExt',
   transform(input) {
-    const out = new Uint8Array(input.length);
+    const out = workBuffer(input.length); // every byte is assigned before it is OR-ed (see the switch)
     let i = 0;
     let j = 0;
     for (let p = 0; p < input.length; p++) {
