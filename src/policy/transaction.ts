@@ -467,7 +467,11 @@ export class Transaction implements OperatorTx {
         if (e === undefined) return false;
         if (e === null) continue; // absent
         if (bit !== 0 && ((e.memo ??= this.policy.noMatchMemo.record(e.value))[word]! & bit) !== 0) continue;
-        if (fStart < fEnd && !meetsFlatByteSets(entryBytes(e), filters, fStart, fEnd)) continue;
+        if (fStart < fEnd && !meetsFlatByteSets(entryBytes(e), filters, fStart, fEnd)) {
+          // As evalEntry: a value the filter rules out is remembered as not matching (bulk checks see it).
+          if (bit !== 0) e.memo![word]! |= bit;
+          continue;
+        }
         return false;
       }
       if (kind === TARGET_COLLECTION) {
@@ -482,7 +486,10 @@ export class Transaction implements OperatorTx {
         if (sum === null) continue; // no entries
         if (sum === NO_SUMMARY) return false;
         if (bit !== 0 && (sum.known[word]! & bit) !== 0) continue;
-        if (fStart < fEnd && !meetsFlatByteSets(sum.bytes, filters, fStart, fEnd)) continue;
+        if (fStart < fEnd && !meetsFlatByteSets(sum.bytes, filters, fStart, fEnd)) {
+          if (bit !== 0) this.rememberFiltered(id, word, bit);
+          continue;
+        }
         return false;
       }
       if (kind === TARGET_COUNT) {
@@ -505,6 +512,22 @@ export class Transaction implements OperatorTx {
       return false;
     }
     return true;
+  }
+
+  /**
+   * Every entry of view `id` failed the link's value filter: remembered in their no-match records, as
+   * evalEntry remembers filtered values, so that later requests know them without the filter.
+   */
+  private rememberFiltered(id: number, word: number, bit: number): void {
+    const coll = this.quickCollection(id);
+    const version = coll?.version;
+    if (coll === null || coll === undefined || version === undefined) return;
+    const list = this.policy.quickReject.views[id]!.key === null && this.policy.quickReject.views[id]!.exclusions.length === 0 ? coll.all() : this.viewEntries(id, coll, version);
+    const memo = this.policy.noMatchMemo;
+    for (let k = 0; k < list.length; k++) {
+      const e = list[k]!;
+      (e.memo ??= memo.record(e.value))[word]! |= bit;
+    }
   }
 
   /** The collection of quick-reject view `id`, resolved once per transaction. */
