@@ -468,7 +468,7 @@ export class Transaction implements OperatorTx {
         if (e === null) continue; // absent
         if (bit !== 0 && ((e.memo ??= this.policy.noMatchMemo.record(e.value))[word]! & bit) !== 0) continue;
         if (fStart < fEnd && !meetsFlatByteSets(entryBytes(e), filters, fStart, fEnd)) {
-          // As evalEntry: a value the filter rules out is remembered as not matching (bulk checks see it).
+          // As evalEntry: a value the filter rules out is remembered as not matching (one bit next time).
           if (bit !== 0) e.memo![word]! |= bit;
           continue;
         }
