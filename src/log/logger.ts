@@ -89,26 +89,38 @@ export function createRootLogger(config: GatewayConfig, options: RootLoggerOptio
   };
 }
 
-/** A batch is written out when it reaches this many characters, else at the end of the event-loop turn. */
+/** A batch is written out when it reaches this many characters, else LOG_FLUSH_MS after its first line. */
 export const LOG_BATCH_CHARS = 64 * 1024;
+/** The longest a line waits in memory (nginx: `access_log … buffer=… flush=…`). */
+export const LOG_FLUSH_MS = 20;
+
+/** Open log files, written out when the process exits (a crash that runs no JavaScript loses ≤ LOG_FLUSH_MS). */
+const openFiles = new Set<LogFile>();
+let exitHookInstalled = false;
+function writeOutAll(): void {
+  for (const file of openFiles) file.flush();
+}
 
 /**
  * The log file, opened O_APPEND so that lines from several workers stay whole in one file. pino's lines
- * are joined in memory and written once per event-loop turn (or every 64 Ki characters) with one
- * synchronous write(2) — what nginx does with its access log. A busy worker thus makes one system call
- * for the dozens of access lines one turn produces, and no thread-pool round trip per write (an
- * asynchronous fs write hands each chunk to a libuv thread and wakes the loop again when it is done,
- * which on a loaded two-core machine cost more than the write itself). The price: a disk that blocks
- * would block the worker for that write; page-cache appends do not. pino.destination (sonic-boom) was
- * measured worse (docs/RATIONALE.md, "Proxy hot path").
+ * are joined in memory and written with one synchronous write(2) when LOG_BATCH_CHARS are pending or
+ * LOG_FLUSH_MS after the first pending line, whichever comes first — what nginx does with a buffered
+ * access log. A busy worker thus makes one system call for the hundreds of access lines of 20 ms, and no
+ * thread-pool round trip per write (an asynchronous fs write hands each chunk to a libuv thread and
+ * wakes the loop again when it is done, which on a loaded two-core machine cost more than the write
+ * itself); writing once per event-loop turn instead cost a timer callback and an ext4 append per few
+ * requests (≈3 µs CPU per proxied GET, docs/RATIONALE.md "Proxy hot path"). The prices: a disk that
+ * blocks would block the worker for that write (page-cache appends do not), and a process killed without
+ * running JavaScript (SIGKILL, OOM) loses the lines of its last LOG_FLUSH_MS; an exit, even after an
+ * uncaught exception, writes them out. pino.destination (sonic-boom) was measured worse.
  */
 export class LogFile implements DestinationStream {
   #fd: number | null;
   #pending = '';
-  #scheduled = false;
+  #timer: NodeJS.Timeout | null = null;
   #reported = false;
   readonly #writeOutLater = (): void => {
-    this.#scheduled = false;
+    this.#timer = null;
     this.#writeOut();
   };
 
@@ -119,6 +131,12 @@ export class LogFile implements DestinationStream {
       // Like a failed write: reported once, and the daemon serves without its log rather than not at all.
       this.#fd = null;
       this.#report(err as Error);
+      return;
+    }
+    openFiles.add(this);
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      process.on('exit', writeOutAll);
     }
   }
 
@@ -127,9 +145,9 @@ export class LogFile implements DestinationStream {
     if (this.#fd === null) return;
     this.#pending += line;
     if (this.#pending.length >= LOG_BATCH_CHARS) this.#writeOut();
-    else if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(this.#writeOutLater);
+    else if (this.#timer === null) {
+      this.#timer = setTimeout(this.#writeOutLater, LOG_FLUSH_MS);
+      this.#timer.unref();
     }
   }
 
@@ -142,6 +160,11 @@ export class LogFile implements DestinationStream {
   /** Writes what is pending and closes the file; later lines are dropped. */
   close(): void {
     this.#writeOut();
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    openFiles.delete(this);
     const fd = this.#fd;
     this.#fd = null;
     if (fd !== null) {
