@@ -273,6 +273,8 @@ class Exchange implements Http1Handler {
   private heldHeaders: string[] | null = null;
   private heldBody: Buffer[] | null = null;
   private heldBytes = 0;
+  /** inspection.responseBodyLimit, read once when the response head came (the engine computes it per read). */
+  private heldLimit = 0;
 
   private finished = false;
 
@@ -545,7 +547,9 @@ class Exchange implements Http1Handler {
         this.enforce(decision);
         return false;
       }
-      if (inspection.responseBodyLimit > 0) {
+      const limit = inspection.responseBodyLimit;
+      if (limit > 0) {
+        this.heldLimit = limit;
         this.heldStatus = statusCode;
         this.heldStatusText = statusText;
         this.heldHeaders = headers;
@@ -614,7 +618,7 @@ class Exchange implements Http1Handler {
   private holdResponseChunk(chunk: Buffer): boolean {
     this.heldBody!.push(chunk);
     this.heldBytes += chunk.length;
-    if (this.heldBytes > this.inspection!.responseBodyLimit) return this.releaseHeldResponse(false);
+    if (this.heldBytes > this.heldLimit) return this.releaseHeldResponse(false);
     return true;
   }
 
@@ -623,8 +627,9 @@ class Exchange implements Http1Handler {
     const inspection = this.inspection!;
     const chunks = this.heldBody!;
     this.heldBody = null;
-    const all = Buffer.concat(chunks, this.heldBytes);
-    const limit = inspection.responseBodyLimit;
+    // Body chunks are the upstream parser's own copies: one of them can be passed on as it is.
+    const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.heldBytes);
+    const limit = this.heldLimit;
     const decision = this.safely(() => inspection.responseBodyDone(complete ? all : all.subarray(0, limit), complete));
     if (decision.kind !== 'allow') {
       this.abandonUpstream(new ClientAbortedError('response blocked'));

@@ -135,6 +135,7 @@ describe('inspection decisions', () => {
     const r = inspector.recorded.at(-1)!;
     assert.equal(r.responseBodyComplete, true);
     assert.equal(r.responseBody!.toString(), clean.body);
+    assert.equal(r.responseBodyLimitReads, 1, 'the limit is read once per response, when its head comes');
     const leaked = await get(gw.port(8080), '/secret', { host: 'x' }); // the echo body contains the URL
     assert.equal(leaked.status, 403);
     assert.ok(!leaked.body.includes('"url"'));
@@ -150,6 +151,7 @@ describe('inspection decisions', () => {
     const r = inspector.recorded.at(-1)!;
     assert.equal(r.responseBodyComplete, false);
     assert.equal(r.responseBody!.length, 64);
+    assert.equal(r.responseBodyLimitReads, 1);
   });
 
   test('drop destroys the client connection', async () => {

@@ -17,6 +17,8 @@ export interface Recorded {
   responseBody?: Buffer;
   responseBodyComplete?: boolean;
   outcomes: Outcome[];
+  /** How often the pipeline read responseBodyLimit (the real engine computes it on every read). */
+  responseBodyLimitReads?: number;
 }
 
 export interface DoubleOptions {
@@ -31,7 +33,12 @@ export interface DoubleOptions {
 class DoubleInspection implements Inspection {
   constructor(private readonly r: Recorded, private readonly mode: OperationMode,
     readonly requestBody: RequestBodyPolicy, private readonly action: 'block' | 'drop' | 'redirect',
-    readonly responseBodyLimit: number) {}
+    private readonly bodyLimit: number) {}
+
+  get responseBodyLimit(): number {
+    this.r.responseBodyLimitReads = (this.r.responseBodyLimitReads ?? 0) + 1;
+    return this.bodyLimit;
+  }
 
   private decide(ruleId: string | null): Decision {
     if (ruleId === null) return ALLOW;
