@@ -6,6 +6,7 @@
  */
 
 import { presentBytes } from './regex/required-bytes.js';
+import { WordSlab } from './no-match-memo.js';
 
 export interface VarEntry {
   /** Key within its collection ('' for scalar variables). */
@@ -90,6 +91,9 @@ export function entryBytes(e: VarEntry): Uint32Array {
   return e.bytes;
 }
 
+/** Where summaries' `known` words come from (one per summary, as long as a no-match record). */
+const summarySlab = new WordSlab();
+
 /** Summarises `list` (see EntrySummary); `record` gives a value's no-match record. */
 export function summarizeEntries(list: readonly VarEntry[], version: number, record: (value: string) => Uint32Array, reuse: EntrySummary | null): EntrySummary {
   // Typed-array builtins (fill, slice) cost more than these short loops: slice() alone was ≈ 40 % of
@@ -107,7 +111,7 @@ export function summarizeEntries(list: readonly VarEntry[], version: number, rec
     for (let w = 0; w < 8; w++) bytes[w]! |= b[w]!;
     const r = (e.memo ??= record(e.value));
     if (known === null) {
-      known = new Uint32Array(r.length);
+      known = summarySlab.take(r.length);
       for (let w = 0; w < r.length; w++) known[w] = r[w]!;
     } else if (r.length !== known.length) known = r.length === 0 ? r : known; // an unremembered value: nothing is known
     else for (let w = 0; w < known.length; w++) known[w]! &= r[w]!;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { compileSecLang, type CompiledPolicy } from '../../src/policy/seclang/parser.js';
 import { Transaction } from '../../src/policy/transaction.js';
 import { CollectionStore } from '../../src/policy/collection-store.js';
-import { MAX_MEMO_VALUE } from '../../src/policy/no-match-memo.js';
+import { MAX_MEMO_VALUE, WordSlab } from '../../src/policy/no-match-memo.js';
 import type { Rule } from '../../src/policy/rule.js';
 
 const BASE = 'SecRuleEngine On\nSecRequestBodyAccess On\n';
@@ -222,4 +222,32 @@ test('quick reject: keyed targets, exclusions and counts (views) follow their en
   const before = c1.calls;
   assert.deepEqual(ids([['User-Agent', 'curl']]), []);
   assert.equal(c1.calls, before);
+});
+
+test('WordSlab: zeroed, independent views of the asked length, across slab ends and for large sizes', () => {
+  const slab = new WordSlab();
+  const rows: readonly (readonly [words: number, count: number, why: string])[] = [
+    [0, 3, 'empty'],
+    [1, 5, 'on-heap size'],
+    [16, 5, 'largest on-heap size'],
+    [17, 100, 'first slab size'],
+    [24, 200, 'CRS PL1 record size: several slabs'],
+    [256, 20, 'a quarter slab'],
+    [257, 3, 'above a quarter slab: own buffer'],
+    [5000, 2, 'larger than a slab'],
+  ];
+  const all: Uint32Array[] = [];
+  for (const [words, count, why] of rows) {
+    for (let i = 0; i < count; i++) {
+      const v = slab.take(words);
+      assert.equal(v.length, words, why);
+      assert.ok(v.every((w) => w === 0), `${why}: zeroed`);
+      all.push(v);
+      v.fill(all.length); // its own mark: a view overlapping it would overwrite or show it
+    }
+  }
+  // Every view still holds only its own writes: no two overlap.
+  all.forEach((v, i) => assert.ok(v.every((w) => w === i + 1), `view ${i} (${v.length} words) kept its own mark`));
+  const fresh = slab.take(24);
+  assert.ok(fresh.every((w) => w === 0), 'a view after many writes is zeroed');
 });
