@@ -7,6 +7,7 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { GatewayConfig, LogLevel } from '../config/types.js';
+import type { RenderableLine } from './json-line.js';
 
 export type { Logger } from 'pino';
 
@@ -93,6 +94,8 @@ export function createRootLogger(config: GatewayConfig, options: RootLoggerOptio
 export const LOG_BATCH_CHARS = 64 * 1024;
 /** The longest a line waits in memory (nginx: `access_log … buffer=… flush=…`). */
 export const LOG_FLUSH_MS = 20;
+/** What a line to be rendered later counts towards LOG_BATCH_CHARS (an access line is 300-400). */
+const LATER_LINE_CHARS = 400;
 
 /** Open log files, written out when the process exits (a crash that runs no JavaScript loses ≤ LOG_FLUSH_MS). */
 const openFiles = new Set<LogFile>();
@@ -116,7 +119,10 @@ function writeOutAll(): void {
  */
 export class LogFile implements DestinationStream {
   #fd: number | null;
-  #pending = '';
+  /** Lines not yet written: strings from pino, LaterLines rendered when written out. */
+  #pending: Array<string | RenderableLine> = [];
+  /** Characters pending (a LaterLine counted as LATER_LINE_CHARS until rendered). */
+  #pendingChars = 0;
   #timer: NodeJS.Timeout | null = null;
   #reported = false;
   readonly #writeOutLater = (): void => {
@@ -141,10 +147,20 @@ export class LogFile implements DestinationStream {
   }
 
   write(line: string): void {
+    this.#add(line, line.length);
+  }
+
+  /** A line rendered when the batch is written out (json-line.ts LaterLine), in order with the others. */
+  writeLater(line: RenderableLine): void {
+    this.#add(line, LATER_LINE_CHARS);
+  }
+
+  #add(line: string | RenderableLine, chars: number): void {
     // After close() lines have nowhere to go.
     if (this.#fd === null) return;
-    this.#pending += line;
-    if (this.#pending.length >= LOG_BATCH_CHARS) this.#writeOut();
+    this.#pending.push(line);
+    this.#pendingChars += chars;
+    if (this.#pendingChars >= LOG_BATCH_CHARS) this.#writeOut();
     else if (this.#timer === null) {
       this.#timer = setTimeout(this.#writeOutLater, LOG_FLUSH_MS);
       this.#timer.unref();
@@ -173,12 +189,15 @@ export class LogFile implements DestinationStream {
   }
 
   #writeOut(): void {
-    const chunk = this.#pending;
-    if (chunk.length === 0) return;
-    this.#pending = '';
+    const lines = this.#pending;
+    if (lines.length === 0) return;
+    this.#pending = [];
+    this.#pendingChars = 0;
     const fd = this.#fd;
     if (fd === null) return;
     try {
+      let chunk = '';
+      for (const line of lines) chunk += typeof line === 'string' ? line : line.render();
       const bytes = Buffer.from(chunk, 'utf8');
       let offset = 0;
       while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);

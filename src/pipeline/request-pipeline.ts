@@ -160,8 +160,9 @@ export class RequestPipeline {
       if (lines === null) {
         this.connectionLogger(socket).info(record, 'request');
       } else if (lines.infoEnabled()) {
-        // The same line as connectionLogger(socket).info(record, 'request'), serialized for its known fields.
-        lines.info(this.connectionOf(socket).binding, accessFields(record), 'request');
+        // The same line as connectionLogger(socket).info(record, 'request'), serialized for its known fields
+        // when the log file writes its batch out (json-line.ts LaterLine).
+        lines.infoLater(this.connectionOf(socket).binding, record, accessFields, 'request');
       }
     } else {
       // Failures are logged even when the access log is off: they carry the reason an operator needs.

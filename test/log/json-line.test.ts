@@ -2,11 +2,14 @@
 // src/pipeline/request-pipeline.ts) must be the very bytes pino writes for the same record, and loggers
 // pino would write differently must be refused.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import { loadGatewayConfig } from '../../src/daemon/gateway.js';
 import { jsonString, PlainLines } from '../../src/log/json-line.js';
-import { createRootLogger } from '../../src/log/logger.js';
+import { createRootLogger, LogFile } from '../../src/log/logger.js';
 import { accessFields, type AccessRecord } from '../../src/pipeline/request-pipeline.js';
 
 class Sink {
@@ -105,6 +108,44 @@ describe('plain JSON lines', () => {
     const { logger } = loggerWith({});
     assert.equal(PlainLines.of(logger.child({}, { msgPrefix: 'x ' })), null, 'a child with a message prefix');
     assert.equal(PlainLines.of(logger.child({}, { redact: ['path'] })), null, 'a child with redaction');
+  });
+
+  test('infoLater into a log file: rendered when the batch is written, in order with other lines, time of logging', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-json-line-'));
+    try {
+      const file = new LogFile(join(dir, 'x.log'));
+      let clock = 0;
+      const logger = pino({ level: 'info', timestamp: () => `,"time":${++clock}` }, file);
+      const lines = PlainLines.of(logger)!;
+      let referenceClock = 0;
+      const reference = loggerWith({ level: 'info', timestamp: () => `,"time":${++referenceClock}` });
+      let rendered = 0;
+      const fields = (r: AccessRecord): string => {
+        rendered++;
+        return accessFields(r);
+      };
+      for (const [n, record] of RECORDS.entries()) {
+        lines.infoLater(`,"conn":${n}`, record, fields, 'request');
+        reference.logger.child({ conn: n }).info(record, 'request');
+        logger.warn({ n }, 'between');
+        reference.logger.warn({ n }, 'between');
+      }
+      assert.equal(rendered, 0, 'nothing serialized before the batch is written');
+      file.flush();
+      assert.equal(rendered, RECORDS.length);
+      assert.equal(readFileSync(join(dir, 'x.log'), 'utf8'), reference.sink.lines.join(''));
+      file.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('infoLater to a destination that does not batch writes the line at once', () => {
+    const { logger, sink } = loggerWith({ level: 'info', timestamp: () => ',"time":1' });
+    PlainLines.of(logger)!.infoLater(',"conn":1', RECORDS[0]!, accessFields, 'request');
+    logger.child({ conn: 1 }).info(RECORDS[0]!, 'request');
+    assert.equal(sink.lines.length, 2);
+    assert.equal(sink.lines[0], sink.lines[1]);
   });
 
   test('infoEnabled follows the logger\'s level, also when it changes', () => {
