@@ -72,6 +72,34 @@ describe('inspection decisions', () => {
     assert.deepEqual(r.matched, ['9001']);
   });
 
+  test('phase 5 (end) runs once per request after the response, and the request is in flight until it ran', async () => {
+    const { gw, inspector } = await gatewayWith({ operationMode: 'active' });
+    const inFlightAtEnd: number[] = [];
+    const before = inspector.recorded.length;
+    // Every inspection's end() notes how many requests the runtime still counts as in flight.
+    const begin = inspector.begin.bind(inspector);
+    inspector.begin = (facts) => {
+      const inspection = begin(facts);
+      if (inspection !== null) {
+        const end = inspection.end.bind(inspection);
+        inspection.end = (outcome) => {
+          inFlightAtEnd.push(gw.runtime.inFlight());
+          end(outcome);
+        };
+      }
+      return inspection;
+    };
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => get(gw.port(8080), `/p${i}`, { host: 'x' })));
+    assert.deepEqual(answers.map((a) => a.status), Array(8).fill(200));
+    await eventually(() => inspector.recorded.slice(before).every((r) => r.calls.includes('end')));
+    const recorded = inspector.recorded.slice(before);
+    assert.equal(recorded.length, 8);
+    for (const r of recorded) assert.equal(r.calls.filter((c) => c === 'end').length, 1, 'exactly once');
+    assert.equal(inFlightAtEnd.length, 8);
+    assert.ok(inFlightAtEnd.every((n) => n >= 1), `the request still counted while its end() runs: ${inFlightAtEnd.join(',')}`);
+    await eventually(() => gw.runtime.inFlight() === 0);
+  });
+
   test('disabled: no inspection at all', async () => {
     const { gw, inspector } = await gatewayWith({ operationMode: 'disabled' });
     const res = await get(gw.port(8080), '/attack', { host: 'x' });
