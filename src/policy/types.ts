@@ -10,6 +10,8 @@
  * utf8toUnicode, jsDecode \uXXXX) emits the bytes ModSecurity emits, never characters > 0xFF.
  */
 
+import type { PhraseSet } from './operators/phrase-set.js';
+import type { PhraseBatch } from './operators/phrase-batch.js';
 import type { CompiledRegex } from './regex/index.js';
 
 /** Load-time services for factories (file access for @pmFromFile / @ipMatchFromFile, relative paths). */
@@ -51,6 +53,9 @@ export interface Operator {
   readonly requiredBytes?: readonly Uint32Array[] | null;
   /** @rx with a constant pattern: its compiled regex, which the engine may batch with others (regex-batches.ts). */
   readonly regex?: CompiledRegex;
+  /** @pm / @pmFromFile: the phrase set, which the engine may batch with others (phrase-batches.ts). */
+  readonly phrases?: PhraseSet;
+  joinPhraseBatch?(batch: PhraseBatch, index: number): void;
 }
 
 export interface OperatorSpec {

@@ -7,15 +7,25 @@ import type { OperatorSpec, Operator } from '../types.js';
 import { PhraseSet, parsePmContent } from './phrase-set.js';
 import { utf8Bytes } from './byte-string.js';
 import { phrasesRequiredBytes } from '../regex/required-bytes.js';
+import { PHRASE_BATCH_MIN_SUBJECT, type PhraseBatch } from './phrase-batch.js';
 
 export function phraseOperator(set: PhraseSet): Operator {
   // Every match holds a whole phrase, so a value without any phrase's rarest byte cannot match
   // (e.g. the Java class names of 944130 all contain '.'): lets the engine skip it (value-filter.ts).
   const requiredBytes = phrasesRequiredBytes(set.phrases);
+  // The batch this set joined (phrase-batches.ts), which answers "no phrase here" for large values.
+  let batch: PhraseBatch | null = null;
+  let bit = 0;
   return {
     requiredBytes,
+    phrases: set,
+    joinPhraseBatch(b: PhraseBatch, index: number) {
+      batch = b;
+      bit = 1 << index;
+    },
     evaluate(otx, value) {
       if (value.length === 0) return false;
+      if (batch !== null && value.length >= PHRASE_BATCH_MIN_SUBJECT && (batch.answer(value) & bit) === 0) return false;
       const found = set.search(value);
       if (found === null) return false;
       if (otx.capturing) otx.setCapture(0, found);

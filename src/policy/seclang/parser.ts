@@ -26,6 +26,7 @@ import { NoMatchMemo } from '../no-match-memo.js';
 import { ReplaySlot, replayable } from '../tx-replay.js';
 import { buildQuickReject, type QuickRejectIndex } from '../quick-reject.js';
 import { batchRuleRegexes } from '../regex-batches.js';
+import { batchPhraseSets } from '../phrase-batches.js';
 
 export interface CompiledPolicy {
   readonly settings: Readonly<EngineSettings>;
@@ -217,6 +218,8 @@ export class PolicyBuilder {
     const noMatchMemo = new NoMatchMemo(this.rules);
     // RE2.Set batches for @rx links that share a transformation chain (large values: one scan for all).
     batchRuleRegexes(this.rules);
+    // Phrase batches for @pm/@pmFromFile: one scan of a large value for every phrase set.
+    batchPhraseSets(this.rules);
     return Object.freeze({
       settings: Object.freeze(cloneSettings(this.settings)),
       phases: Object.freeze(phases.map((p) => Object.freeze(p))),
