@@ -24,6 +24,8 @@ export const PHRASE_BATCH_MAX_MEMBERS = 31;
 /** A batch whose automaton would be larger than this (Int32 entries) is not built. */
 const MAX_TABLE_ENTRIES = 4 * 1024 * 1024;
 const RING = 32;
+/** Larger values are scanned per call, not remembered (the ring must not pin large bodies). */
+const MAX_RING_SUBJECT = 64 * 1024;
 
 function fold(b: number): number {
   return b >= 0x41 && b <= 0x5a ? b + 32 : b;
@@ -122,11 +124,12 @@ export class PhraseBatch {
     return true;
   }
 
-  /** Bits of the members with a phrase somewhere in `s` (one scan per distinct value in the ring). */
+  /** Bits of the members with a phrase somewhere in `s` (one scan per distinct value of ≤ 64 KiB in the ring). */
   answer(s: string): number {
     const slot = this.slots.get(s);
     if (slot !== undefined) return this.ringAnswers[slot]!;
     const a = this.scan(s);
+    if (s.length > MAX_RING_SUBJECT) return a;
     const i = this.next;
     this.next = (i + 1) % RING;
     const old = this.ring[i];
