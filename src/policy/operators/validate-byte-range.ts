@@ -27,6 +27,13 @@ export function parseByteRanges(param: string): Uint8Array {
   return allowed;
 }
 
+/** The bytes outside `allowed`, as a byte set (8 words): a match holds one of them. */
+export function disallowedBytes(allowed: Uint8Array): Uint32Array {
+  const set = new Uint32Array(8);
+  for (let b = 0; b < 256; b++) if (allowed[b] !== 1) set[b >>> 5]! |= 1 << (b & 31);
+  return set;
+}
+
 export const validateByteRange: OperatorSpec = {
   name: 'validateByteRange',
   create(param) {
@@ -39,6 +46,10 @@ export const validateByteRange: OperatorSpec = {
         }
         return false;
       },
+      // A value matches only by holding a byte outside the ranges (CRS 920270 "1-255": a NUL), so the
+      // engine's value filter skips the others before transforming them (through urlDecodeUni: values
+      // without NUL or '%'). A char above 0xFF sets every bit of a value's bitmap, so it is never skipped.
+      requiredBytes: [disallowedBytes(allowed)],
     };
   },
 };

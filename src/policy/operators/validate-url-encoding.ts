@@ -20,9 +20,12 @@ export function urlEncodingIsInvalid(value: string): boolean {
   return false;
 }
 
+/** Only a '%' can be invalid: the value filter skips values without one. */
+const PERCENT: readonly Uint32Array[] = [Uint32Array.of(0, 1 << (0x25 & 31), 0, 0, 0, 0, 0, 0)];
+
 export const validateUrlEncoding: OperatorSpec = {
   name: 'validateUrlEncoding',
   create() {
-    return { evaluate: (_otx, value) => urlEncodingIsInvalid(value) };
+    return { evaluate: (_otx, value) => urlEncodingIsInvalid(value), requiredBytes: PERCENT };
   },
 };

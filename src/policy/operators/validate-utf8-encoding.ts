@@ -43,9 +43,12 @@ export function utf8IsInvalid(value: string): boolean {
   return false;
 }
 
+/** ASCII is valid UTF-8: only a byte from 0x80 (or a char above 0xFF) can be invalid. */
+const HIGH_BYTES: readonly Uint32Array[] = [Uint32Array.of(0, 0, 0, 0, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff)];
+
 export const validateUtf8Encoding: OperatorSpec = {
   name: 'validateUtf8Encoding',
   create() {
-    return { evaluate: (_otx, value) => utf8IsInvalid(value) };
+    return { evaluate: (_otx, value) => utf8IsInvalid(value), requiredBytes: HIGH_BYTES };
   },
 };

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createOperator, matches, ALL_BYTES, ONE_MB } from './operator-harness.js';
+import { meetsByteSets, presentBytes } from '../../../src/policy/regex/required-bytes.js';
+
+const requiredBytesHelpers = { meetsByteSets, presentBytes };
 
 test('@validateByteRange: matches when a byte is outside the allowed set', () => {
   const rows: Array<[string, string, boolean]> = [
@@ -50,4 +53,44 @@ test('@validateUtf8Encoding: invalid, truncated, overlong, surrogate and out-of-
   for (const [name, value, expected] of rows) assert.equal(matches('validateUtf8Encoding', '', value), expected, name);
   assert.equal(matches('validateUtf8Encoding', '', b(0xc3, 0xa9).repeat(500000)), false);
   assert.equal(matches('validateUtf8Encoding', '', ALL_BYTES), true);
+});
+
+test('@validateByteRange/@validateUrlEncoding/@validateUtf8Encoding: every matching value holds a byte of each required set', () => {
+  // requiredBytes lets the engine skip values before transforming them: a value that matches but
+  // lacks the bytes would be missed. Random byte strings biased to each operator's trigger bytes.
+  const { presentBytes, meetsByteSets } = requiredBytesHelpers;
+  const cases: readonly (readonly [name: string, param: string, alphabet: string])[] = [
+    ['validateByteRange', '1-255', 'abc%\x00\x01'],
+    ['validateByteRange', '9,10,13,32-126,128-255', 'a \t\x7f\x1f\x80\xff'],
+    ['validateByteRange', '32-36,38-126', 'a%&$\x1f'],
+    ['validateByteRange', '38,44-46,48-58,61,65-90,95,97-122', 'a_=.& /'],
+    ['validateByteRange', '0-255', 'a\x00\xff'],
+    ['validateByteRange', '65', 'AB'],
+    ['validateUrlEncoding', '', '%a0fgG9'],
+    ['validateUtf8Encoding', '', 'a\x80\xbf\xc2\xe0\xed\xf0\xf4\xf5\xff'],
+  ];
+  let seed = 7;
+  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
+  for (const [name, param, alphabet] of cases) {
+    const op = createOperator(name, param);
+    const sets = op.requiredBytes;
+    assert.ok(sets && sets.length > 0, `${name} ${param} states required bytes`);
+    let matched = 0;
+    for (let i = 0; i < 20000; i++) {
+      let s = '';
+      const len = Math.floor(rnd() * 12);
+      for (let k = 0; k < len; k++) s += rnd() < 0.85 ? alphabet[Math.floor(rnd() * alphabet.length)]! : String.fromCharCode(Math.floor(rnd() * 256));
+      const present = presentBytes(s, new Uint32Array(8));
+      const m = op.evaluate({ tx: null, capturing: false, setCapture() {} }, s);
+      if (m) matched++;
+      if (m) assert.ok(meetsByteSets(present, sets), `${name} ${param} matched ${JSON.stringify(s)} without a required byte`);
+    }
+    if (param !== '0-255') assert.ok(matched > 0, `${name} ${param}: the random strings include matches`);
+  }
+  // A char above 0xFF (never in a byte string) matches and is never filtered out.
+  for (const [name, param] of [['validateByteRange', '1-255'], ['validateUtf8Encoding', '']] as const) {
+    const op = createOperator(name, param);
+    assert.equal(op.evaluate({ tx: null, capturing: false, setCapture() {} }, '\u0100'), true);
+    assert.ok(meetsByteSets(presentBytes('\u0100', new Uint32Array(8)), op.requiredBytes!));
+  }
 });
