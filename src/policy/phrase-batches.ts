@@ -14,7 +14,7 @@ import { PhraseBatch, PHRASE_BATCH_MAX_MEMBERS } from './operators/phrase-batch.
 /** Fewer sets than this gain nothing from a shared scan. */
 const MIN_MEMBERS = 2;
 /** Total phrase bytes per batch (bounds the automaton: states ≤ bytes + 1). */
-const MAX_PHRASE_BYTES = 48 * 1024;
+const MAX_PHRASE_BYTES = 16 * 1024;
 
 interface Member {
   readonly set: PhraseSet;
@@ -53,7 +53,7 @@ export function batchPhraseSets(rules: Iterable<Rule>): PhraseBatch[] {
     for (const m of group) {
       let size = 0;
       for (const p of m.set.phrases) size += p.length;
-      if (size > MAX_PHRASE_BYTES) continue; // too large to share an automaton; scans on its own
+      if (size > MAX_PHRASE_BYTES) continue; // large sets (CRS 930120, 933151) scan on their own
       if (current.length === PHRASE_BATCH_MAX_MEMBERS || bytes + size > MAX_PHRASE_BYTES) {
         flush(current);
         current = [];
