@@ -926,11 +926,12 @@ export class Transaction implements OperatorTx {
     }
     if (op.negated) m = !m;
     if (m && this.capturing && this.capturesSet) {
-      for (let i = 0; i < 10; i++) this.txVars.deleteLower(CAPTURE_KEYS[i]!);
+      // TX.0 … TX.9 updated in place (as v2's apr_table_setn), the ones not captured this time removed.
       const caps = this.pendingCaptures;
-      for (let i = 0; i < caps.length; i++) {
-        const v = caps[i];
+      for (let i = 0; i < 10; i++) {
+        const v = i < caps.length ? caps[i] : undefined;
         if (v !== undefined) this.txVars.set(CAPTURE_KEYS[i]!, v);
+        else this.txVars.deleteLower(CAPTURE_KEYS[i]!);
       }
     }
     return m;
