@@ -576,8 +576,11 @@ class Exchange implements Http1Handler {
   private writeResponseHead(status: number, statusText: string, headers: string[]): void {
     const out: string[] = [];
     let nominated: Set<string> | null = null;
+    let hasLength = false;
     for (let i = 0; i < headers.length; i += 2) {
-      if (equalsLowerCase(headers[i]!, 'connection')) nominated = connectionNominatedHeaders(headers[i + 1]);
+      const name = headers[i]!;
+      if (equalsLowerCase(name, 'connection')) nominated = connectionNominatedHeaders(headers[i + 1]);
+      else if (equalsLowerCase(name, 'content-length')) hasLength = true;
     }
     const ruleIdsHeader = this.pipeline.ruleIdsHeader;
     // Names are compared without lower-casing each one (an allocation and a hash per field, per response).
@@ -593,10 +596,15 @@ class Exchange implements Http1Handler {
     if (this.pick !== null && this.pick.setCookie !== null) out.push('set-cookie', this.pick.setCookie);
     if (!this.requestEnded) out.push('connection', 'close');
     this.res.writeHead(status, statusText, out);
-    // The pool usually delivers head and body in one parser pass: corking until the next tick sends
-    // them in one writev instead of a write for the head and another for the body.
-    this.res.cork();
-    process.nextTick(uncorkResponse, this.res);
+    // The front end holds the head until the first body bytes, so head and body leave in one writev and
+    // a Content-Length response is complete with it. A chunked one still has its last chunk to come,
+    // usually from the same parser pass: corking until the next tick sends it along instead of in a
+    // write of its own. (Corking every response cost a tick, a stream-level cork and a queued empty
+    // write per response: ≈2 µs of CPU per proxied GET.)
+    if (!hasLength) {
+      this.res.cork();
+      process.nextTick(uncorkResponse, this.res);
+    }
   }
 
   onData(chunk: Buffer): boolean {
