@@ -19,7 +19,7 @@ import { NamesView } from './variables/variable-spec.js';
 import { inRange, type IdRange } from './id-range.js';
 import { parseRequestBody } from './body/index.js';
 import { meetsByteSets, presentBytes } from './value-filter.js';
-import { TxCollection, type ReplaySlot } from './tx-replay.js';
+import { MAX_COOLDOWN, TxCollection, type ReplayRecord, type ReplaySlot } from './tx-replay.js';
 import { NOT_QUICK, TARGET_COLLECTION, TARGET_COUNT, TARGET_SCALAR, TARGET_TX, type QuickRejectTable } from './quick-reject.js';
 
 export type { RuleEngineMode } from './seclang/settings.js';
@@ -213,6 +213,9 @@ export class Transaction implements OperatorTx {
   private readonly phaseSums: (EntrySummary | null)[] = [];
   private readonly phaseScalars: (VarEntry | null)[] = [];
   private phaseStamp = 0;
+  /** While a replayable rule is recorded: the request-data targets it read and what they selected. */
+  private recInputs: Target[] | null = null;
+  private recSnapshots: (string | null | readonly string[])[] | null = null;
   /** Bitmap of an intermediate transformed value (transform()). */
   private readonly scratchBytes = new Uint32Array(8);
   private capturesSet = false;
@@ -596,9 +599,15 @@ export class Transaction implements OperatorTx {
    * read hold the values they held when it was recorded; otherwise it is evaluated and recorded.
    */
   private evaluateReplayable(rule: Rule, phase: number, slot: ReplaySlot): void {
+    if (slot.cooldown > 0) {
+      slot.cooldown--;
+      this.evaluateRule(rule, phase);
+      return;
+    }
     const tx = this.txVars;
     const r = slot.record;
-    if (r !== null && tx.holds(r)) {
+    if (r !== null && tx.holds(r) && this.inputsHold(r)) {
+      slot.misses = 0;
       this.matchedVars.clear();
       this.ruleVars.rule = rule;
       tx.applyWrites(r.writes);
@@ -615,13 +624,17 @@ export class Transaction implements OperatorTx {
       }
       return;
     }
+    // Not replayed: after a few misses in a row the slot rests (ReplaySlot.cooldown).
+    if (r !== null && ++slot.misses >= 3) slot.cooldown = Math.min(MAX_COOLDOWN, 1 << (slot.misses + 1));
     const keys: string[] = [];
     const values: (string | undefined)[] = [];
     const writes: (string | null)[] = [];
-    tx.readKeys = keys;
-    tx.readValues = values;
-    tx.writes = writes;
-    tx.unrecordable = false;
+    const inputs: Target[] = [];
+    const snapshots: (string | null | readonly string[])[] = [];
+    const selections = { res: [] as RegExp[], selected: [] as string[][] };
+    tx.startRecording(keys, values, writes, selections);
+    this.recInputs = inputs;
+    this.recSnapshots = snapshots;
     const matchesBefore = this.matches.length;
     const interruption = this.interruption;
     const allowScope = this.allowScope;
@@ -630,9 +643,9 @@ export class Transaction implements OperatorTx {
     try {
       this.evaluateRule(rule, phase);
     } finally {
-      tx.readKeys = null;
-      tx.readValues = null;
-      tx.writes = null;
+      tx.stopRecording();
+      this.recInputs = null;
+      this.recSnapshots = null;
     }
     // A rule that can only pass interrupts nothing; the checks keep a surprise from being replayed.
     if (tx.unrecordable || this.interruption !== interruption || this.allowScope !== allowScope || this.matches.length > matchesBefore + 1) {
@@ -640,12 +653,21 @@ export class Transaction implements OperatorTx {
       return;
     }
     let match: RuleMatch | null = null;
+    // A rule that can interrupt or allow is replayed only when it did not match.
+    if (!slot.passOnly && this.matches.length > matchesBefore) {
+      slot.record = null;
+      return;
+    }
     if (this.matches.length > matchesBefore) {
       match = this.matches[matchesBefore]!;
       Object.freeze(match.matched);
       Object.freeze(match);
     }
     slot.record = {
+      inputs,
+      snapshots,
+      selectionPatterns: selections.res,
+      selected: selections.selected,
       keys,
       values,
       writes,
@@ -656,6 +678,45 @@ export class Transaction implements OperatorTx {
       matchedVar: this.matchedVar,
       matchedVarName: this.matchedVarName,
     };
+  }
+
+  /** What a request-data target selects now: a scalar's value (null: absent), or key, value … of its entries. */
+  private snapshotOf(target: Target): string | null | readonly string[] {
+    const spec = target.spec;
+    if (spec.kind === 'scalar') return spec.scalar!(this)?.value ?? null;
+    const coll = spec.selectorIsPath && target.path !== null && target.path.includes('@') ? this.xmlAttributes : spec.collection!(this);
+    if (coll === null) return null;
+    const list = selectEntries(coll, target, NO_MATCHERS);
+    const out: string[] = [];
+    for (let i = 0; i < list.length; i++) out.push(list[i]!.key, list[i]!.value);
+    return out;
+  }
+
+  /** True when every request-data target of the record selects what it selected when recorded. */
+  private inputsHold(r: ReplayRecord): boolean {
+    const inputs = r.inputs;
+    for (let i = 0; i < inputs.length; i++) {
+      const target = inputs[i]!;
+      const snap = r.snapshots[i]!;
+      const spec = target.spec;
+      if (spec.kind === 'scalar') {
+        if ((spec.scalar!(this)?.value ?? null) !== snap) return false;
+        continue;
+      }
+      const coll = spec.selectorIsPath && target.path !== null && target.path.includes('@') ? this.xmlAttributes : spec.collection!(this);
+      if (coll === null) {
+        if (snap !== null) return false;
+        continue;
+      }
+      if (snap === null || typeof snap === 'string') return false;
+      const list = selectEntries(coll, target, NO_MATCHERS);
+      if (list.length * 2 !== snap.length) return false;
+      for (let k = 0; k < list.length; k++) {
+        const e = list[k]!;
+        if (e.key !== snap[2 * k] || e.value !== snap[2 * k + 1]) return false;
+      }
+    }
+    return true;
   }
 
   private evaluateRule(rule: Rule, phase: number): void {
@@ -719,6 +780,11 @@ export class Transaction implements OperatorTx {
       const runtimeEx = this.removedTargets.length === 0 ? NO_MATCHERS : this.runtimeExclusions(starter, target);
       if (runtimeEx === false) continue;
       const spec = target.spec;
+      if (this.recInputs !== null && spec.name !== 'TX') {
+        // Recording a replayable rule (evaluateReplayable): what this target selects is an input.
+        this.recInputs.push(target);
+        this.recSnapshots!.push(this.snapshotOf(target));
+      }
       if (target.count) {
         const n = String(this.countTarget(target, runtimeEx));
         // The operator sees the count itself (no transformation): remembered only for links without any.

@@ -15,23 +15,30 @@
  * Anything else is evaluated and recorded again (one recording per rule, the last).
  *
  * Which rules qualify is decided at load (`replayable`): every link's targets are TX keys named exactly
- * (TX:name, &TX:name), the operator is a pure function of value and parameter, every macro (operator
+ * (TX:name, &TX:name) or request data stored once per transaction (REQUEST_HEADERS_NAMES,
+ * REQUEST_METHOD …), the operator is a pure function of value and parameter, every macro (operator
  * parameter, setvar key and value, msg, logdata) reads only TX, RULE or the rule's own MATCHED_VAR*,
- * the only actions with an effect are setvar on TX and skip/skipAfter, and the rule is `pass`. Reads
- * and writes are logged by the TX collection itself (TxCollection), so a read path the classifier did
- * not foresee (a whole-collection read) spoils the recording instead of replaying a wrong answer.
+ * and the only actions with an effect are setvar on TX and skip/skipAfter. A rule that can interrupt
+ * or allow is replayed only when it did not match. TX reads and writes are logged by the TX collection
+ * itself (TxCollection), so a read path the classifier did not foresee (a whole-collection read)
+ * spoils the recording instead of replaying a wrong answer; what each request-data target selected is
+ * recorded by the transaction and compared, entry by entry, before a replay.
+ *
+ * Request data makes CRS's normalising rules replayable: 920450 (every header name captured into
+ * tx.header_name_*, then checked against tx.restricted_headers), 901318 (the User-Agent's hash), the
+ * method and protocol checks (911100, 920430) — their inputs repeat across requests.
  */
 import { MapCollection, type VarEntry } from './collection.js';
 import { compileMacro } from './macro.js';
 import type { Macro } from './types.js';
-import type { Rule } from './rule.js';
+import type { Rule, Target } from './rule.js';
 import type { RuleMatch } from './transaction.js';
 
 /** Operators whose answer depends only on the value and the (expanded) parameter. */
 const PURE_OPERATORS = new Set([
   'rx', 'pm', 'pmf', 'pmfromfile', 'streq', 'contains', 'containsword', 'beginswith', 'endswith', 'within',
   'eq', 'ge', 'gt', 'le', 'lt', 'strmatch', 'unconditionalmatch', 'nomatch', 'ipmatch', 'ipmatchfromfile',
-  'validatebyterange', 'validateurlencoding', 'validateutf8encoding',
+  'validatebyterange', 'validateurlencoding', 'validateutf8encoding', 'detectsqli', 'detectxss',
 ]);
 
 const MATCH_REFS = new Set(['MATCHED_VAR', 'MATCHED_VAR_NAME', 'MATCHED_VARS', 'MATCHED_VARS_NAMES']);
@@ -53,7 +60,7 @@ function macroReadsOnly(m: Macro | null, matchRefsAllowed: boolean): boolean {
  * own match record, so that the same TX values give the same outcome.
  */
 export function replayable(rule: Rule): boolean {
-  if (rule.marker !== null || rule.disruptive.kind !== 'pass') return false;
+  if (rule.marker !== null) return false;
   for (const f of rule.flow) if (f.name !== 'skip' && f.name !== 'skipAfter') return false;
   // MATCHED_VAR in a macro is the rule's own match only when every link has an operator; after a
   // SecAction link it would be whatever an earlier rule matched.
@@ -82,17 +89,35 @@ export function replayable(rule: Rule): boolean {
     }
     if (link.targets.length === 0) return false;
     for (const t of link.targets) {
-      if (t.spec.name !== 'TX' || t.exclusionOnly || t.selector === null || t.selector.regex !== null || t.selector.key === null) return false;
+      if (t.exclusionOnly) return false;
+      if (t.spec.name === 'TX') {
+        // TX:name, &TX:name, TX:/pattern/ (recorded as a selection); the whole of TX is not.
+        if (t.selector === null) return false;
+        if (t.selector.regex !== null && (t.selector.regex.global || t.selector.regex.sticky)) return false;
+      } else if (!t.spec.cacheable) {
+        // Request data is stored once per transaction (cacheable): its values are the rule's inputs,
+        // compared on replay. Anything that changes under a rule (MATCHED_VARS, IP …) is not.
+        return false;
+      }
     }
   }
   return true;
 }
 
-/** What one evaluation of a replayable rule did, and under which TX values. */
+/** What one evaluation of a replayable rule did, and under which TX values and request data. */
 export interface ReplayRecord {
+  /**
+   * The request-data targets the rule read and what they selected: a scalar's value (null: absent) or
+   * a collection's selected entries as key, value, key, value …
+   */
+  readonly inputs: readonly Target[];
+  readonly snapshots: readonly (string | null | readonly string[])[];
   /** TX keys read before the rule wrote them, and the values they held (undefined: absent). */
   readonly keys: readonly string[];
   readonly values: readonly (string | undefined)[];
+  /** TX key patterns the rule selected, and what each selected before the rule (key, value …). */
+  readonly selectionPatterns: readonly RegExp[];
+  readonly selected: readonly (readonly string[])[];
   /** TX writes in order: key, value (null: deleted), key, value … */
   readonly writes: readonly (string | null)[];
   /** The match record the rule added (frozen, shared by the transactions that replay it), or null. */
@@ -105,9 +130,27 @@ export interface ReplayRecord {
   readonly matchedVarName: string | null;
 }
 
+/** The longest rest of a slot whose recordings are not replayed (evaluations). */
+export const MAX_COOLDOWN = 1024;
+
 /** A replayable rule's place in the policy: its last recording (shared by the policy's transactions). */
 export class ReplaySlot {
   record: ReplayRecord | null = null;
+  /**
+   * False for rules that can interrupt or allow (deny, block, drop, redirect, allow): only their
+   * no-match outcomes are recorded; a match is always evaluated.
+   */
+  readonly passOnly: boolean;
+  /**
+   * Recordings in a row that were not replayed (the inputs changed: a fresh session cookie …). After a
+   * few the slot rests: `cooldown` evaluations go without check or recording, twice as many each time
+   * (up to MAX_COOLDOWN), so a rule whose inputs never repeat costs what it cost before replay existed.
+   */
+  misses = 0;
+  cooldown = 0;
+  constructor(rule: Rule) {
+    this.passOnly = rule.disruptive.kind === 'pass';
+  }
 }
 
 /**
@@ -120,8 +163,32 @@ export class TxCollection extends MapCollection {
   readValues: (string | undefined)[] | null = null;
   /** While recording: writes, as key, value (null: deleted) pairs. */
   writes: (string | null)[] | null = null;
-  /** Set when a read cannot be described by keys (the whole collection, a key pattern). */
+  /** While recording: key patterns selected (TX:/^header_name_/) and what they selected before the rule. */
+  recSelections: { res: RegExp[]; selected: string[][] } | null = null;
+  /** Set when a read cannot be described (the whole collection, a pattern over keys the rule deleted). */
   unrecordable = false;
+  /** While recording: the value each key written by the rule held before it (undefined: absent). */
+  private readonly before = new Map<string, string | undefined>();
+  /** While recording: keys that existed before the rule and that it deleted. */
+  private readonly deleted: string[] = [];
+
+  /** Starts logging reads and writes into the given arrays (evaluateReplayable). */
+  startRecording(keys: string[], values: (string | undefined)[], writes: (string | null)[], selections: { res: RegExp[]; selected: string[][] }): void {
+    this.readKeys = keys;
+    this.readValues = values;
+    this.writes = writes;
+    this.recSelections = selections;
+    this.unrecordable = false;
+    this.before.clear();
+    this.deleted.length = 0;
+  }
+
+  stopRecording(): void {
+    this.readKeys = null;
+    this.readValues = null;
+    this.writes = null;
+    this.recSelections = null;
+  }
 
   override get(lowerKey: string): string | undefined {
     const v = super.get(lowerKey);
@@ -141,18 +208,54 @@ export class TxCollection extends MapCollection {
   }
 
   override select(re: RegExp): readonly VarEntry[] {
-    if (this.readKeys !== null) this.unrecordable = true;
-    return super.select(re);
+    // MapCollection.select lists the collection through all(): not a whole-collection read of the rule.
+    const keys = this.readKeys;
+    this.readKeys = null;
+    const sel = super.select(re);
+    this.readKeys = keys;
+    const s = this.recSelections;
+    if (s === null || this.unrecordable || s.res.includes(re)) return sel;
+    // What the pattern selected before the rule: the keys it has not written, with their values, and
+    // the keys it wrote that existed before, with their earlier values, in the same (map) order. A key
+    // the rule deleted lost its place in that order: such a selection is not recorded.
+    for (const k of this.deleted) {
+      if (re.test(k)) {
+        this.unrecordable = true;
+        return sel;
+      }
+    }
+    const flat: string[] = [];
+    for (let i = 0; i < sel.length; i++) {
+      const e = sel[i]!;
+      let v: string | undefined = e.value;
+      if (this.before.has(e.key)) v = this.before.get(e.key);
+      if (v !== undefined) flat.push(e.key, v);
+    }
+    s.res.push(re);
+    s.selected.push(flat);
+    return sel;
   }
 
   override set(key: string, value: string): void {
+    if (this.writes !== null) {
+      const k = key.toLowerCase();
+      if (!this.before.has(k)) this.before.set(k, super.get(k));
+      super.set(k, value);
+      this.writes.push(k, value);
+      return;
+    }
     super.set(key, value);
-    if (this.writes !== null) this.writes.push(key.toLowerCase(), value);
   }
 
   override deleteLower(lowerKey: string): void {
+    if (this.writes !== null) {
+      if (!this.before.has(lowerKey)) this.before.set(lowerKey, super.get(lowerKey));
+      if (this.before.get(lowerKey) !== undefined && !this.deleted.includes(lowerKey) && this.map.has(lowerKey)) this.deleted.push(lowerKey);
+      super.deleteLower(lowerKey);
+      this.writes.push(lowerKey, null);
+      return;
+    }
     super.deleteLower(lowerKey);
-    if (this.writes !== null) this.writes.push(lowerKey, null);
   }
 
   /** Writes recorded by a ReplayRecord (keys are lower case already). */
@@ -164,17 +267,23 @@ export class TxCollection extends MapCollection {
     }
   }
 
-  /** True when every key the record read holds the same value now. */
+  /** True when every key the record read, and every pattern it selected, holds the same values now. */
   holds(r: ReplayRecord): boolean {
     const keys = r.keys;
     const values = r.values;
     for (let i = 0; i < keys.length; i++) if (this.map.get(keys[i]!)?.value !== values[i]) return false;
+    const res = r.selectionPatterns;
+    for (let i = 0; i < res.length; i++) {
+      const sel = super.select(res[i]!);
+      const flat = r.selected[i]!;
+      if (sel.length * 2 !== flat.length) return false;
+      for (let k = 0; k < sel.length; k++) if (sel[k]!.key !== flat[2 * k] || sel[k]!.value !== flat[2 * k + 1]) return false;
+    }
     return true;
   }
 
   private noteRead(lowerKey: string, value: string | undefined): void {
-    const w = this.writes;
-    if (w !== null) for (let i = 0; i < w.length; i += 2) if (w[i] === lowerKey) return; // its own write
+    if (this.before.has(lowerKey)) return; // the rule's own write (or what it deleted)
     const keys = this.readKeys!;
     if (keys.includes(lowerKey)) return;
     keys.push(lowerKey);

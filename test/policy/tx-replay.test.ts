@@ -35,26 +35,30 @@ function ruleById(policy: CompiledPolicy, id: number) {
   throw new Error(`no rule ${id}`);
 }
 
-test('which rules qualify: TX-only inputs, TX-only effects, pass', () => {
+test('which rules qualify: TX or request-data inputs, TX-only effects', () => {
   const policy = policyOf([
     'SecRule &TX:pl "@eq 0" "id:1,phase:1,pass,nolog,setvar:tx.pl=1"',
     'SecRule TX:pl "@lt 2" "id:2,phase:1,pass,nolog,skipAfter:END"',
     'SecAction "id:3,phase:1,pass,nolog,setvar:tx.score=0,setvar:tx.total=+%{tx.score}"',
     'SecRule TX:score "@ge %{tx.pl}" "id:4,phase:1,pass,msg:\'score %{tx.score} %{MATCHED_VAR}\',setvar:\'tx.%{rule.id}-x=%{MATCHED_VAR}\'"',
+    'SecRule TX:/^x/ "@rx a" "id:5,phase:1,pass,nolog"', // a key pattern over TX (recorded as a selection)
+    'SecRule ARGS:a "@rx b" "id:6,phase:1,pass,nolog,capture,setvar:tx.a=%{tx.0}"', // request data
+    'SecRule TX:pl "@eq 1" "id:7,phase:1,deny,status:403"', // can interrupt: replayed only when it did not match
+    'SecRule REQUEST_HEADERS_NAMES "@rx ^.*$" "id:8,phase:1,pass,nolog,capture,setvar:tx.h_%{tx.0}=1,chain"\n  SecRule TX:/^h_/ "@within %{tx.bad}"',
     'SecMarker END',
     // Not replayable, each for one reason:
-    'SecAction "id:10,phase:1,pass,nolog,setvar:tx.ip=%{REMOTE_ADDR}"', // reads a request variable
-    'SecRule TX:/^x/ "@rx a" "id:11,phase:1,pass,nolog"', // a key pattern
+    'SecAction "id:10,phase:1,pass,nolog,setvar:tx.ip=%{REMOTE_ADDR}"', // a macro reads a request variable
+    'SecRule TX "@rx a" "id:11,phase:1,pass,nolog"', // the whole of TX
     'SecRule TX:pl "@eq 1" "id:12,phase:1,pass,nolog,ctl:ruleRemoveById=99"', // ctl
-    'SecRule TX:pl "@eq 1" "id:13,phase:1,deny,status:403"', // disruptive
-    'SecRule ARGS:a "@rx b" "id:14,phase:1,pass,nolog"', // request data
-    'SecRule TX:pl "@eq 1" "id:15,phase:1,pass,nolog,setvar:ip.x=1"', // another collection
-    'SecRule TX:pl "@eq 1" "id:16,phase:1,pass,nolog,chain"\n  SecRule REQUEST_URI "@rx x" "t:none"', // a chained link on request data
+    'SecRule MATCHED_VARS "@rx a" "id:13,phase:1,pass,nolog"', // changes under the rule
+    'SecRule IP:x "@eq 1" "id:14,phase:1,pass,nolog"', // a persistent collection
+    'SecRule TX:pl "@eq 1" "id:15,phase:1,pass,nolog,setvar:ip.x=1"', // writes another collection
     'SecAction "id:17,phase:1,pass,nolog,setvar:tx.last=%{MATCHED_VAR}"', // MATCHED_VAR of an earlier rule
     'SecRule TX:pl "@eq 1" "id:18,phase:1,pass,nolog,logdata:\'%{REQUEST_URI}\'"', // logdata reads the request
+    'SecRule TX:pl "@eq 1" "id:19,phase:1,pass,nolog,expirevar:tx.pl=10"', // expirevar
   ].join('\n'));
-  for (const id of [1, 2, 3, 4]) assert.equal(replayable(ruleById(policy, id)), true, `rule ${id} should be replayable`);
-  for (const id of [10, 11, 12, 13, 14, 15, 16, 17, 18]) assert.equal(replayable(ruleById(policy, id)), false, `rule ${id} should not be replayable`);
+  for (const id of [1, 2, 3, 4, 5, 6, 7, 8]) assert.equal(replayable(ruleById(policy, id)), true, `rule ${id} should be replayable`);
+  for (const id of [10, 11, 12, 13, 14, 15, 17, 18, 19]) assert.equal(replayable(ruleById(policy, id)), false, `rule ${id} should not be replayable`);
 });
 
 test('a replayed rule has the effects of an evaluation: TX, match records, msg, skipAfter, highest severity', () => {
@@ -152,4 +156,60 @@ test('replayed match records are shared and frozen; alerts still see them', () =
   assert.equal(b.tx.matches[0], a.tx.matches[0], 'the second transaction replays the first one\'s record');
   assert.ok(Object.isFrozen(b.tx.matches[0]));
   assert.deepEqual(b.tx.matchedRuleIds(), [7]);
+});
+
+/** The same requests through a replaying policy and through a fresh policy each (which never replays). */
+function compareWithReference(rules: string, requests: ReadonlyArray<{ uri: string; headers: [string, string][] }>): void {
+  const policy = policyOf(rules);
+  const runOn = (p: CompiledPolicy, r: { uri: string; headers: [string, string][] }) => {
+    const tx = new Transaction(p, { id: `tx-${++n}`, clientIp: '192.0.2.7', clientPort: 5555, serverIp: '198.51.100.1', serverPort: 80, store: new CollectionStore() });
+    let it = tx.processRequestHeaders({ method: 'GET', uri: r.uri, protocol: 'HTTP/1.1', headers: r.headers });
+    if (!it) it = tx.processRequestBody('', true);
+    tx.processLogging();
+    const txv: Array<[string, string]> = tx.txVars.all().map((e) => [e.key, e.value]);
+    return { status: it?.status ?? 0, ids: tx.matches.map((m) => m.ruleId), txv, matched: tx.matches.map((m) => m.matched.map((v) => `${v.name}=${v.value}`)) };
+  };
+  for (const r of requests) assert.deepEqual(runOn(policy, r), runOn(policyOf(rules), r), `${r.uri} ${JSON.stringify(r.headers)}`);
+}
+
+test('request-data inputs: header names captured into TX and checked (CRS 920450\'s shape) replay only for the same names', () => {
+  const rules = [
+    'SecAction "id:1,phase:1,pass,nolog,setvar:\'tx.restricted=/proxy/ /if/\'"',
+    'SecRule REQUEST_HEADERS_NAMES "@rx ^.*$" "id:2,phase:1,block,capture,t:none,t:lowercase,setvar:\'tx.header_name_%{tx.0}=/%{tx.0}/\',chain"\n  SecRule TX:/^header_name_/ "@within %{tx.restricted}" "setvar:\'tx.bad=%{MATCHED_VAR}\'"',
+    'SecRule TX:bad "@rx ." "id:3,phase:1,deny,status:403"',
+  ].join('\n');
+  const h = (...names: string[]): [string, string][] => [['Host', 'example.com'], ...names.map((x): [string, string] => [x, 'v'])];
+  const requests = [
+    { uri: '/', headers: h('Accept') },
+    { uri: '/', headers: h('Accept') },
+    { uri: '/', headers: h('Accept', 'Proxy') },
+    { uri: '/', headers: h('Accept', 'Proxy') },
+    { uri: '/', headers: h('Accept') },
+    { uri: '/', headers: h('If', 'Accept') },
+    { uri: '/', headers: h('Accept', 'X-If') },
+    { uri: '/', headers: h('Accept') },
+  ];
+  compareWithReference(rules, requests);
+});
+
+test('request-data inputs: argument values, counts and a deny rule that replays only its no-match', () => {
+  const rules = [
+    'SecRule ARGS:a "@rx ^(\\d+)$" "id:1,phase:1,pass,nolog,capture,setvar:tx.a=%{tx.1}"',
+    'SecRule &ARGS "@gt 2" "id:2,phase:1,pass,log,msg:\'many\',setvar:tx.many=1"',
+    'SecRule ARGS_NAMES|REQUEST_URI "@rx evil" "id:3,phase:1,deny,status:403"',
+    'SecRule TX:a "@gt 5" "id:4,phase:2,pass,log,msg:\'big %{tx.a}\'"',
+  ].join('\n');
+  const hd: [string, string][] = [['Host', 'example.com']];
+  const uris = ['/?a=1', '/?a=1', '/?a=9', '/?a=9&b=2&c=3', '/?a=9&b=2&c=3', '/?evil=1', '/?evil=1', '/?a=1', '/x?a=7', '/evil?a=7', '/x?a=7'];
+  compareWithReference(rules, uris.map((uri) => ({ uri, headers: hd })));
+});
+
+test('TX key patterns: a selection that differs from the recorded one is evaluated again', () => {
+  const rules = [
+    'SecRule ARGS_NAMES "@rx ^f_(\\w+)$" "id:1,phase:1,pass,nolog,capture,setvar:tx.flag_%{tx.1}=%{MATCHED_VAR}"',
+    'SecRule TX:/^flag_/ "@rx ^f_" "id:2,phase:1,pass,log,msg:\'%{MATCHED_VAR_NAME}\',setvar:tx.hits=+1"',
+  ].join('\n');
+  const hd: [string, string][] = [['Host', 'example.com']];
+  const uris = ['/?f_a=1', '/?f_a=1', '/?f_b=1', '/?f_a=1&f_b=2', '/?f_a=1&f_b=2', '/?f_b=2&f_a=1', '/', '/?f_a=1'];
+  compareWithReference(rules, uris.map((uri) => ({ uri, headers: hd })));
 });

@@ -227,7 +227,7 @@ export class PolicyBuilder {
       ruleCount: this.rules.filter((r) => r.marker === null).length,
       noMatchMemo,
       quickReject: buildQuickReject(phases, (link) => noMatchMemo.slotOf(link)),
-      replay: Object.freeze(phases.map((list) => Object.freeze(list.map((r) => (replayable(r) ? new ReplaySlot() : null))))),
+      replay: Object.freeze(phases.map((list) => Object.freeze(list.map((r) => (replayable(r) ? new ReplaySlot(r) : null))))),
     });
   }
 }
