@@ -709,12 +709,7 @@ export class Transaction implements OperatorTx {
         continue;
       }
       if (snap === null || typeof snap === 'string') return false;
-      const list = selectEntries(coll, target, NO_MATCHERS);
-      if (list.length * 2 !== snap.length) return false;
-      for (let k = 0; k < list.length; k++) {
-        const e = list[k]!;
-        if (e.key !== snap[2 * k] || e.value !== snap[2 * k + 1]) return false;
-      }
+      if (!selectionEquals(coll, target, snap)) return false;
     }
     return true;
   }
@@ -1167,6 +1162,33 @@ function isExcluded(key: string, static_: readonly KeyMatcher[], runtime: readon
   for (let i = 0; i < static_.length; i++) if (matches(static_[i]!, key)) return true;
   for (let i = 0; i < runtime.length; i++) if (matches(runtime[i]!, key)) return true;
   return false;
+}
+
+/**
+ * True when what `target` selects from `coll` (as selectEntries, without run-time exclusions) is, in
+ * order, the key, value … pairs of `snap`. Walks the entries in place: no filtered copy per check.
+ */
+function selectionEquals(coll: CollectionView, target: Target, snap: readonly string[]): boolean {
+  const sel = target.selector;
+  const ex = target.exclusions;
+  let list: readonly VarEntry[];
+  let re: RegExp | null = null;
+  if (sel === null) list = coll.all();
+  else if (sel.regex === null) list = coll.byKey(sel.key!);
+  else if (coll instanceof MapCollection && !sel.regex.global && !sel.regex.sticky) list = coll.select(sel.regex);
+  else {
+    list = coll.all();
+    re = sel.regex;
+  }
+  let k = 0;
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i]!;
+    if (re !== null && !re.test(e.key)) continue;
+    if (ex.length > 0 && isExcluded(e.key, ex, NO_MATCHERS)) continue;
+    if (k >= snap.length || e.key !== snap[k] || e.value !== snap[k + 1]) return false;
+    k += 2;
+  }
+  return k === snap.length;
 }
 
 function selectEntries(coll: CollectionView, target: Target, runtimeEx: readonly KeyMatcher[]): readonly VarEntry[] {
