@@ -19,7 +19,7 @@ import { NamesView } from './variables/variable-spec.js';
 import { inRange, type IdRange } from './id-range.js';
 import { parseRequestBody } from './body/index.js';
 import { meetsByteSets, presentBytes } from './value-filter.js';
-import { MAX_COOLDOWN, TxCollection, type ReplayRecord, type ReplaySlot } from './tx-replay.js';
+import { MAX_COOLDOWN, MAX_RECORDED_VALUE, TxCollection, type ReplayRecord, type ReplaySlot } from './tx-replay.js';
 import { NOT_QUICK, TARGET_COLLECTION, TARGET_COUNT, TARGET_SCALAR, TARGET_TX, type QuickRejectTable } from './quick-reject.js';
 
 export type { RuleEngineMode } from './seclang/settings.js';
@@ -649,13 +649,16 @@ export class Transaction implements OperatorTx {
     }
     // A rule that can only pass interrupts nothing; the checks keep a surprise from being replayed.
     if (tx.unrecordable || this.interruption !== interruption || this.allowScope !== allowScope || this.matches.length > matchesBefore + 1) {
+      // Nothing to replay (a large value, a whole-TX read, an interruption): counts as a miss.
       slot.record = null;
+      if (++slot.misses >= 3) slot.cooldown = Math.min(MAX_COOLDOWN, 1 << (slot.misses + 1));
       return;
     }
     let match: RuleMatch | null = null;
     // A rule that can interrupt or allow is replayed only when it did not match.
     if (!slot.passOnly && this.matches.length > matchesBefore) {
       slot.record = null;
+      if (++slot.misses >= 3) slot.cooldown = Math.min(MAX_COOLDOWN, 1 << (slot.misses + 1));
       return;
     }
     if (this.matches.length > matchesBefore) {
@@ -680,15 +683,26 @@ export class Transaction implements OperatorTx {
     };
   }
 
-  /** What a request-data target selects now: a scalar's value (null: absent), or key, value … of its entries. */
+  /**
+   * What a request-data target selects now: a scalar's value (null: absent), or key, value … of its
+   * entries. A value over MAX_RECORDED_VALUE spoils the recording (records must not pin bodies).
+   */
   private snapshotOf(target: Target): string | null | readonly string[] {
     const spec = target.spec;
-    if (spec.kind === 'scalar') return spec.scalar!(this)?.value ?? null;
+    if (spec.kind === 'scalar') {
+      const v = spec.scalar!(this)?.value ?? null;
+      if (v !== null && v.length > MAX_RECORDED_VALUE) this.txVars.unrecordable = true;
+      return v;
+    }
     const coll = spec.selectorIsPath && target.path !== null && target.path.includes('@') ? this.xmlAttributes : spec.collection!(this);
     if (coll === null) return null;
     const list = selectEntries(coll, target, NO_MATCHERS);
     const out: string[] = [];
-    for (let i = 0; i < list.length; i++) out.push(list[i]!.key, list[i]!.value);
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i]!;
+      if (e.key.length + e.value.length > MAX_RECORDED_VALUE) this.txVars.unrecordable = true;
+      out.push(e.key, e.value);
+    }
     return out;
   }
 

@@ -1,5 +1,5 @@
 /**
- * Replay of rules whose whole input is TX.
+ * Replay of rules whose inputs are TX and request data.
  *
  * About 80 CRS rules match every request without looking at it: the defaults of REQUEST-901
  * (`&TX:paranoia_level "@eq 0" → setvar`), the score resets, the paranoia-level skips at the start of
@@ -56,8 +56,8 @@ function macroReadsOnly(m: Macro | null, matchRefsAllowed: boolean): boolean {
 }
 
 /**
- * True when the rule (with its chain) reads nothing but TX and affects nothing but TX, the flow and its
- * own match record, so that the same TX values give the same outcome.
+ * True when the rule (with its chain) reads nothing but TX and request data and affects nothing but TX,
+ * the flow and its own match record, so that the same inputs give the same outcome.
  */
 export function replayable(rule: Rule): boolean {
   if (rule.marker !== null) return false;
@@ -129,6 +129,12 @@ export interface ReplayRecord {
   readonly matchedVar: string | null;
   readonly matchedVarName: string | null;
 }
+
+/**
+ * A recording keeps references to the values it saw; one that saw a longer value (a request body, a
+ * capture of one) is dropped, so records never pin large bodies and checks never compare them.
+ */
+export const MAX_RECORDED_VALUE = 4096;
 
 /** The longest rest of a slot whose recordings are not replayed (evaluations). */
 export const MAX_COOLDOWN = 1024;
@@ -229,6 +235,7 @@ export class TxCollection extends MapCollection {
       const e = sel[i]!;
       let v: string | undefined = e.value;
       if (this.before.has(e.key)) v = this.before.get(e.key);
+      if (v !== undefined && v.length > MAX_RECORDED_VALUE) this.unrecordable = true;
       if (v !== undefined) flat.push(e.key, v);
     }
     s.res.push(re);
@@ -239,6 +246,7 @@ export class TxCollection extends MapCollection {
   override set(key: string, value: string): void {
     if (this.writes !== null) {
       const k = key.toLowerCase();
+      if (value.length > MAX_RECORDED_VALUE) this.unrecordable = true;
       if (!this.before.has(k)) this.before.set(k, super.get(k));
       super.set(k, value);
       this.writes.push(k, value);
@@ -284,6 +292,7 @@ export class TxCollection extends MapCollection {
 
   private noteRead(lowerKey: string, value: string | undefined): void {
     if (this.before.has(lowerKey)) return; // the rule's own write (or what it deleted)
+    if (value !== undefined && value.length > MAX_RECORDED_VALUE) this.unrecordable = true;
     const keys = this.readKeys!;
     if (keys.includes(lowerKey)) return;
     keys.push(lowerKey);

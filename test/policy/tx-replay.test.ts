@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { compileSecLang, type CompiledPolicy } from '../../src/policy/seclang/parser.js';
 import { Transaction } from '../../src/policy/transaction.js';
 import { CollectionStore } from '../../src/policy/collection-store.js';
-import { replayable } from '../../src/policy/tx-replay.js';
+import { MAX_RECORDED_VALUE, replayable } from '../../src/policy/tx-replay.js';
 
 const BASE = 'SecRuleEngine On\nSecRequestBodyAccess On\n';
 
@@ -212,4 +212,14 @@ test('TX key patterns: a selection that differs from the recorded one is evaluat
   const hd: [string, string][] = [['Host', 'example.com']];
   const uris = ['/?f_a=1', '/?f_a=1', '/?f_b=1', '/?f_a=1&f_b=2', '/?f_a=1&f_b=2', '/?f_b=2&f_a=1', '/', '/?f_a=1'];
   compareWithReference(rules, uris.map((uri) => ({ uri, headers: hd })));
+});
+
+test('large values are never recorded: a rule over a big argument is evaluated every time, answers unchanged', () => {
+  const rules = 'SecRule ARGS:a "@rx x$" "id:1,phase:1,pass,log,msg:\'ends in x\',setvar:tx.len=%{MATCHED_VAR}"';
+  const policy = policyOf(rules);
+  const big = 'y'.repeat(MAX_RECORDED_VALUE + 10);
+  for (let i = 0; i < 6; i++) run(policy, `/?a=${big}`);
+  const slot = policy.replay[1]!.find((s) => s !== null)!;
+  assert.equal(slot.record, null, 'no recording holds the big value');
+  compareWithReference(rules, ['/?a=' + big, '/?a=' + big + 'x', '/?a=' + big, '/?a=short', '/?a=shortx', '/?a=shortx'].map((uri) => ({ uri, headers: [['Host', 'example.com']] })));
 });
