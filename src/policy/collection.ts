@@ -220,7 +220,11 @@ export class MapCollection implements CollectionView {
   }
 
   set(key: string, value: string): void {
-    const k = key.toLowerCase();
+    this.setLower(key.toLowerCase(), value);
+  }
+
+  /** set() for a key already in lower case (replayed TX writes, captures). */
+  setLower(k: string, value: string): void {
     const e = this.map.get(k);
     if (e) e.value = value;
     else {

@@ -1005,7 +1005,7 @@ export class Transaction implements OperatorTx {
       const caps = this.pendingCaptures;
       for (let i = 0; i < 10; i++) {
         const v = i < caps.length ? caps[i] : undefined;
-        if (v !== undefined) this.txVars.set(CAPTURE_KEYS[i]!, v);
+        if (v !== undefined) this.txVars.setLower(CAPTURE_KEYS[i]!, v);
         else this.txVars.deleteLower(CAPTURE_KEYS[i]!);
       }
     }

@@ -243,16 +243,16 @@ export class TxCollection extends MapCollection {
     return sel;
   }
 
-  override set(key: string, value: string): void {
+  // Every write reaches setLower (MapCollection.set lower-cases and calls it), so the journal sees all.
+  override setLower(k: string, value: string): void {
     if (this.writes !== null) {
-      const k = key.toLowerCase();
       if (value.length > MAX_RECORDED_VALUE) this.unrecordable = true;
       if (!this.before.has(k)) this.before.set(k, super.get(k));
-      super.set(k, value);
+      super.setLower(k, value);
       this.writes.push(k, value);
       return;
     }
-    super.set(key, value);
+    super.setLower(k, value);
   }
 
   override deleteLower(lowerKey: string): void {
@@ -271,7 +271,7 @@ export class TxCollection extends MapCollection {
     for (let i = 0; i < writes.length; i += 2) {
       const v = writes[i + 1];
       if (v === null || v === undefined) super.deleteLower(writes[i]!);
-      else super.set(writes[i]!, v);
+      else super.setLower(writes[i]!, v);
     }
   }
 
