@@ -2,6 +2,8 @@
  * Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection, not the message: a proxy consumes them and
  * never forwards them. The sets are built once; the per-request work is one lower-casing per header name.
  */
+import { equalsLowerCase, startsLowerCase } from './http1/ascii-case.js';
+
 
 /** Request headers never forwarded to the upstream. */
 const REQUEST_HOP_BY_HOP: ReadonlySet<string> = new Set([
@@ -37,29 +39,6 @@ const RESPONSE_HOP_BY_HOP: ReadonlySet<string> = new Set([
  */
 function isProxyHeader(lowerName: string): boolean {
   return lowerName.charCodeAt(0) === 112 /* p */ && (lowerName === 'proxy' || lowerName.startsWith('proxy-'));
-}
-
-/** `name` (any case) equals `lower` (lower-case), ignoring ASCII case: no lower-cased copy of `name` is made. */
-export function equalsLowerCase(name: string, lower: string): boolean {
-  if (name.length !== lower.length) return false;
-  if (name === lower) return true;
-  for (let i = 0; i < name.length; i++) {
-    let c = name.charCodeAt(i);
-    if (c >= 65 && c <= 90) c += 32;
-    if (c !== lower.charCodeAt(i)) return false;
-  }
-  return true;
-}
-
-/** `name` starts with `lower` (lower-case), ignoring ASCII case. */
-function startsLowerCase(name: string, lower: string): boolean {
-  if (name.length < lower.length) return false;
-  for (let i = 0; i < lower.length; i++) {
-    let c = name.charCodeAt(i);
-    if (c >= 65 && c <= 90) c += 32;
-    if (c !== lower.charCodeAt(i)) return false;
-  }
-  return true;
 }
 
 /** Proxy or Proxy-*, any case. */

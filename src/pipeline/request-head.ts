@@ -5,7 +5,8 @@
 import type { Limits } from '../config/types.js';
 import { ANSWERS, type FailureAnswer } from './failure-answers.js';
 import { outgoingForwardedFor } from './forwarded.js';
-import { connectionNominatedHeaders, equalsLowerCase, isRequestHopByHopName } from './hop-by-hop.js';
+import { connectionNominatedHeaders, isRequestHopByHopName } from './hop-by-hop.js';
+import { equalsLowerCase } from './http1/ascii-case.js';
 import type { GatewayRequest } from './http1/types.js';
 import type { Route } from './route.js';
 

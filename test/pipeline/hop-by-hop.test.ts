@@ -1,10 +1,11 @@
 // The per-request header loops decide hop-by-hop names without lower-casing them (hop-by-hop.ts
-// isRequestHopByHopName / isResponseHopByHopName / equalsLowerCase): the answers must be those of the
+// isRequestHopByHopName / isResponseHopByHopName, http1/ascii-case.ts equalsLowerCase): the answers must be those of the
 // lower-case Set lookups they replace, for every case and for names that merely look alike.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { equalsLowerCase, isRequestHopByHop, isRequestHopByHopName, isResponseHopByHop,
+import { isRequestHopByHop, isRequestHopByHopName, isResponseHopByHop,
   isResponseHopByHopName } from '../../src/pipeline/hop-by-hop.js';
+import { equalsLowerCase } from '../../src/pipeline/http1/ascii-case.js';
 
 const NAMES = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te',
   'trailer', 'transfer-encoding', 'upgrade', 'expect', 'proxy', 'proxy-x', 'proxy-', 'proxyx', 'proxies', 'prox',

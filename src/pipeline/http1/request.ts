@@ -5,6 +5,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import { equalsLowerCase } from './ascii-case.js';
 import { Listeners, type Listener } from './listeners.js';
 import type { GatewayRequest } from './types.js';
 
@@ -69,11 +70,10 @@ export class Http1Request implements GatewayRequest {
   header(lowerName: string): string | undefined {
     if (this.#headers !== null) return this.#headers[lowerName] as string | undefined;
     const raw = this.rawHeaders;
-    const length = lowerName.length;
     let found = -1;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
-      if (name.length !== length || !equalsLowerCase(name, lowerName)) continue;
+      if (!equalsLowerCase(name, lowerName)) continue;
       if (found >= 0) return this.headers[lowerName] as string | undefined;
       found = i;
     }
@@ -253,17 +253,6 @@ function flushRequest(req: Http1Request): void {
   } catch (err) {
     req.ownerBug(err);
   }
-}
-
-/** `name` equals `lower` (already lower-case) ignoring ASCII case. */
-function equalsLowerCase(name: string, lower: string): boolean {
-  if (name === lower) return true;
-  for (let i = 0; i < name.length; i++) {
-    let c = name.charCodeAt(i);
-    if (c >= 65 && c <= 90) c += 32;
-    if (c !== lower.charCodeAt(i)) return false;
-  }
-  return true;
 }
 
 /**
