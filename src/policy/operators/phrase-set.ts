@@ -12,10 +12,103 @@ function fold(b: number): number {
   return b >= 0x41 && b <= 0x5a ? b + 32 : b;
 }
 
+/**
+ * A case-folded Aho-Corasick DFA over byte classes, as PhraseSet and PhraseBatch scan with it. Each
+ * phrase carries a value; a state's value combines the values of the phrases ending in it (`own`) and
+ * then those of its suffix state (`inherit`), so a scan that reaches a state sees every phrase ending
+ * there. `table` entries are the next state's row offset (state × classCount), or -(offset + 1) when
+ * that state's value is not `none`: a scan step is one lookup and one sign test per byte.
+ */
+export interface PhraseAutomaton {
+  readonly classOf: Uint8Array;
+  readonly classCount: number;
+  readonly table: Int32Array;
+  /** Per state. */
+  readonly values: Int32Array;
+}
+
+/**
+ * Builds the automaton, or returns null when the phrases use more than 255 distinct (folded) bytes or
+ * the table would exceed `maxEntries`.
+ */
+export function buildPhraseAutomaton(
+  phrases: readonly string[],
+  valueOf: (phraseIndex: number) => number,
+  none: number,
+  own: (current: number, phraseValue: number) => number,
+  inherit: (ownValue: number, suffixValue: number) => number,
+  maxEntries = Infinity,
+): PhraseAutomaton | null {
+  const classOf = new Uint8Array(256);
+  const classOfFolded = new Int32Array(256);
+  let classes = 1;
+  let length = 0;
+  for (const p of phrases) {
+    length += p.length;
+    for (let i = 0; i < p.length; i++) {
+      const b = fold(p.charCodeAt(i) & 0xff);
+      if (classOfFolded[b] === 0) classOfFolded[b] = classes++;
+    }
+  }
+  if (classes > 255 || (length + 1) * classes > maxEntries) return null;
+  for (let b = 0; b < 256; b++) classOf[b] = classOfFolded[fold(b)]!;
+  const C = classes;
+  // Trie (goto function); a trie has at most one state per phrase byte, plus the root.
+  const go = new Int32Array((length + 1) * C).fill(-1);
+  const ownValues = new Int32Array(length + 1).fill(none);
+  let states = 1;
+  for (let pi = 0; pi < phrases.length; pi++) {
+    const p = phrases[pi]!;
+    let s = 0;
+    for (let i = 0; i < p.length; i++) {
+      const c = classOf[p.charCodeAt(i) & 0xff]!;
+      let t = go[s * C + c]!;
+      if (t < 0) go[s * C + c] = t = states++;
+      s = t;
+    }
+    ownValues[s] = own(ownValues[s]!, valueOf(pi));
+  }
+  // BFS: failure links folded into a complete DFA; values inherit the suffix state's value.
+  const delta = new Int32Array(states * C);
+  const values = new Int32Array(states);
+  const fail = new Int32Array(states);
+  const queue = new Int32Array(states);
+  let head = 0;
+  let tail = 0;
+  values[0] = ownValues[0]!;
+  for (let c = 0; c < C; c++) {
+    const t = go[c]!;
+    if (t > 0) {
+      delta[c] = t;
+      fail[t] = 0;
+      queue[tail++] = t;
+    }
+  }
+  while (head < tail) {
+    const s = queue[head++]!;
+    values[s] = inherit(ownValues[s]!, values[fail[s]!]!);
+    for (let c = 0; c < C; c++) {
+      const t = go[s * C + c]!;
+      if (t > 0) {
+        fail[t] = delta[fail[s]! * C + c]!;
+        delta[s * C + c] = t;
+        queue[tail++] = t;
+      } else {
+        delta[s * C + c] = delta[fail[s]! * C + c]!;
+      }
+    }
+  }
+  for (let i = 0; i < delta.length; i++) {
+    const t = delta[i]!;
+    delta[i] = values[t] !== none ? -(t * C) - 1 : t * C;
+  }
+  return { classOf, classCount: C, table: delta, values };
+}
+
 export class PhraseSet {
-  private readonly classOf = new Uint8Array(256);
+  private readonly classOf: Uint8Array;
   private readonly classCount: number;
-  /** The DFA by row offsets, accepting targets negated (see the constructor). */
+  /** The DFA by row offsets, accepting targets negated (PhraseAutomaton). */
   private readonly table: Int32Array;
   /** Phrase index reported in each state (longest phrase ending here, via suffix links), or -1. */
   private readonly output: Int32Array;
@@ -24,81 +117,13 @@ export class PhraseSet {
   constructor(phrases: readonly string[]) {
     const list = [...new Set(phrases.filter((p) => p.length > 0))];
     this.phrases = list;
-    // Byte classes over folded bytes.
-    let classes = 1;
-    const classOfFolded = new Int32Array(256).fill(0);
-    for (const p of list) {
-      for (let i = 0; i < p.length; i++) {
-        const b = fold(p.charCodeAt(i) & 0xff);
-        if (classOfFolded[b] === 0) classOfFolded[b] = classes++;
-      }
-    }
-    if (classes > 255) throw new Error('phrase set uses too many distinct bytes');
-    for (let b = 0; b < 256; b++) this.classOf[b] = classOfFolded[fold(b)]!;
-    this.classCount = classes;
-
-    // Trie (goto function) with growable arrays.
-    const C = classes;
-    let cap = 1024;
-    let go = new Int32Array(cap * C).fill(-1);
-    let out = new Int32Array(cap).fill(-1);
-    let depth = new Int32Array(cap);
-    let states = 1;
-    for (let pi = 0; pi < list.length; pi++) {
-      const p = list[pi]!;
-      let s = 0;
-      for (let i = 0; i < p.length; i++) {
-        const c = this.classOf[p.charCodeAt(i) & 0xff]!;
-        let t = go[s * C + c]!;
-        if (t < 0) {
-          if (states === cap) {
-            cap *= 2;
-            const g2 = new Int32Array(cap * C).fill(-1); g2.set(go); go = g2;
-            const o2 = new Int32Array(cap).fill(-1); o2.set(out); out = o2;
-            const d2 = new Int32Array(cap); d2.set(depth); depth = d2;
-          }
-          t = states++;
-          go[s * C + c] = t;
-          depth[t] = i + 1;
-        }
-        s = t;
-      }
-      out[s] = pi;
-    }
-    // BFS: failure links folded into a complete DFA; outputs inherit the longest suffix phrase.
-    const delta = new Int32Array(states * C);
-    const output = new Int32Array(states).fill(-1);
-    const fail = new Int32Array(states);
-    const queue = new Int32Array(states);
-    let head = 0, tail = 0;
-    for (let c = 0; c < C; c++) {
-      const t = go[c]!;
-      if (t > 0) { delta[c] = t; fail[t] = 0; queue[tail++] = t; } else delta[c] = 0;
-    }
-    output[0] = out[0]!;
-    while (head < tail) {
-      const s = queue[head++]!;
-      output[s] = out[s]! >= 0 ? out[s]! : output[fail[s]!]!;
-      for (let c = 0; c < C; c++) {
-        const t = go[s * C + c]!;
-        if (t > 0) {
-          fail[t] = delta[fail[s]! * C + c]!;
-          delta[s * C + c] = t;
-          queue[tail++] = t;
-        } else {
-          delta[s * C + c] = delta[fail[s]! * C + c]!;
-        }
-      }
-    }
-    // The scan table: entries are the next state's row offset (state × C), or -(offset + 1) when the
-    // next state reports a phrase, so a scan step is one lookup and one sign test per byte.
-    const table = new Int32Array(states * C);
-    for (let i = 0; i < table.length; i++) {
-      const t = delta[i]!;
-      table[i] = output[t]! >= 0 ? -(t * C) - 1 : t * C;
-    }
-    this.table = table;
-    this.output = output;
+    // A state's own phrase is the longest ending there (the deepest); without one, its suffix state's.
+    const a = buildPhraseAutomaton(list, (pi) => pi, -1, (_current, pi) => pi, (ownPhrase, suffix) => (ownPhrase >= 0 ? ownPhrase : suffix));
+    if (a === null) throw new Error('phrase set uses too many distinct bytes');
+    this.classOf = a.classOf;
+    this.classCount = a.classCount;
+    this.table = a.table;
+    this.output = a.values;
   }
 
   /** The phrase (as written) found first in `s`, or null. */
