@@ -19,7 +19,7 @@ import { NamesView } from './variables/variable-spec.js';
 import { inRange, type IdRange } from './id-range.js';
 import { parseRequestBody } from './body/index.js';
 import { meetsByteSets, presentBytes } from './value-filter.js';
-import { MAX_COOLDOWN, MAX_RECORDED_VALUE, TxCollection, type ReplayRecord, type ReplaySlot } from './tx-replay.js';
+import { MAX_RECORDED_VALUE, TxCollection, type ReplayRecord, type ReplaySlot } from './tx-replay.js';
 import { NOT_QUICK, TARGET_COLLECTION, TARGET_COUNT, TARGET_SCALAR, TARGET_TX, type QuickRejectTable } from './quick-reject.js';
 
 export type { RuleEngineMode } from './seclang/settings.js';
@@ -525,7 +525,7 @@ export class Transaction implements OperatorTx {
     const coll = this.quickCollection(id);
     const version = coll?.version;
     if (coll === null || coll === undefined || version === undefined) return;
-    const list = this.policy.quickReject.views[id]!.key === null && this.policy.quickReject.views[id]!.exclusions.length === 0 ? coll.all() : this.viewEntries(id, coll, version);
+    const list = this.viewEntries(id, coll, version);
     const memo = this.policy.noMatchMemo;
     for (let k = 0; k < list.length; k++) {
       const e = list[k]!;
@@ -625,7 +625,7 @@ export class Transaction implements OperatorTx {
       return;
     }
     // Not replayed: after a few misses in a row the slot rests (ReplaySlot.cooldown).
-    if (r !== null && ++slot.misses >= 3) slot.cooldown = Math.min(MAX_COOLDOWN, 1 << (slot.misses + 1));
+    if (r !== null) slot.missed();
     const keys: string[] = [];
     const values: (string | undefined)[] = [];
     const writes: (string | null)[] = [];
@@ -651,14 +651,14 @@ export class Transaction implements OperatorTx {
     if (tx.unrecordable || this.interruption !== interruption || this.allowScope !== allowScope || this.matches.length > matchesBefore + 1) {
       // Nothing to replay (a large value, a whole-TX read, an interruption): counts as a miss.
       slot.record = null;
-      if (++slot.misses >= 3) slot.cooldown = Math.min(MAX_COOLDOWN, 1 << (slot.misses + 1));
+      slot.missed();
       return;
     }
     let match: RuleMatch | null = null;
     // A rule that can interrupt or allow is replayed only when it did not match.
     if (!slot.passOnly && this.matches.length > matchesBefore) {
       slot.record = null;
-      if (++slot.misses >= 3) slot.cooldown = Math.min(MAX_COOLDOWN, 1 << (slot.misses + 1));
+      slot.missed();
       return;
     }
     if (this.matches.length > matchesBefore) {
@@ -683,6 +683,12 @@ export class Transaction implements OperatorTx {
     };
   }
 
+  /** The collection a target reads (an XML path with '@' reads the attributes). */
+  private targetCollection(target: Target): CollectionView | null {
+    const spec = target.spec;
+    return spec.selectorIsPath && target.path !== null && target.path.includes('@') ? this.xmlAttributes : spec.collection!(this);
+  }
+
   /**
    * What a request-data target selects now: a scalar's value (null: absent), or key, value … of its
    * entries. A value over MAX_RECORDED_VALUE spoils the recording (records must not pin bodies).
@@ -694,7 +700,7 @@ export class Transaction implements OperatorTx {
       if (v !== null && v.length > MAX_RECORDED_VALUE) this.txVars.unrecordable = true;
       return v;
     }
-    const coll = spec.selectorIsPath && target.path !== null && target.path.includes('@') ? this.xmlAttributes : spec.collection!(this);
+    const coll = this.targetCollection(target);
     if (coll === null) return null;
     const list = selectEntries(coll, target, NO_MATCHERS);
     const out: string[] = [];
@@ -717,7 +723,7 @@ export class Transaction implements OperatorTx {
         if ((spec.scalar!(this)?.value ?? null) !== snap) return false;
         continue;
       }
-      const coll = spec.selectorIsPath && target.path !== null && target.path.includes('@') ? this.xmlAttributes : spec.collection!(this);
+      const coll = this.targetCollection(target);
       if (coll === null) {
         if (snap !== null) return false;
         continue;
@@ -814,28 +820,20 @@ export class Transaction implements OperatorTx {
         out = this.evalEntry(rule, spec, e, true, out, slot);
         continue;
       }
-      const coll = spec.selectorIsPath && target.path !== null && target.path.includes('@') ? this.xmlAttributes : spec.collection!(this);
+      const coll = this.targetCollection(target);
       if (coll === null) continue;
       // Entries are walked in place (no filtered copies): selector and exclusions are checked inline.
       const sel = target.selector;
-      let list: readonly VarEntry[];
-      let keyRe: RegExp | null = null;
-      if (sel === null) {
-        list = coll.all();
-        // The whole collection at once: when no entry can pass the value filter, or every entry is
-        // known not to match this link, the target is skipped without visiting its entries.
-        if (list.length > 1 && (filter !== null || slot >= 0) && spec.cacheable) {
-          const sum = this.summaryOf(coll, list);
-          if (sum !== null) {
-            if (filter !== null && !meetsByteSets(sum.bytes, filter)) continue;
-            if (slot >= 0 && (sum.known[slot >>> 5]! & (1 << (slot & 31))) !== 0) continue;
-          }
+      const list = selectorEntries(coll, sel);
+      const keyRe = keyPattern(coll, sel);
+      // The whole collection at once: when no entry can pass the value filter, or every entry is
+      // known not to match this link, the target is skipped without visiting its entries.
+      if (sel === null && list.length > 1 && (filter !== null || slot >= 0) && spec.cacheable) {
+        const sum = this.summaryOf(coll, list);
+        if (sum !== null) {
+          if (filter !== null && !meetsByteSets(sum.bytes, filter)) continue;
+          if (slot >= 0 && (sum.known[slot >>> 5]! & (1 << (slot & 31))) !== 0) continue;
         }
-      } else if (sel.regex === null) list = coll.byKey(sel.key!);
-      else if (coll instanceof MapCollection && !sel.regex.global && !sel.regex.sticky) list = coll.select(sel.regex);
-      else {
-        list = coll.all();
-        keyRe = sel.regex;
       }
       const excluding = target.exclusions.length > 0 || runtimeEx.length > 0;
       const bare = spec.selectorIsPath === true;
@@ -1029,7 +1027,7 @@ export class Transaction implements OperatorTx {
   private countTarget(target: Target, runtimeEx: readonly KeyMatcher[]): number {
     const spec = target.spec;
     if (spec.kind === 'scalar') return spec.scalar!(this) === null ? 0 : 1;
-    const coll = spec.selectorIsPath && target.path !== null && target.path.includes('@') ? this.xmlAttributes : spec.collection!(this);
+    const coll = this.targetCollection(target);
     if (coll === null) return 0;
     return selectEntries(coll, target, runtimeEx).length;
   }
@@ -1183,17 +1181,9 @@ function isExcluded(key: string, static_: readonly KeyMatcher[], runtime: readon
  * order, the key, value … pairs of `snap`. Walks the entries in place: no filtered copy per check.
  */
 function selectionEquals(coll: CollectionView, target: Target, snap: readonly string[]): boolean {
-  const sel = target.selector;
   const ex = target.exclusions;
-  let list: readonly VarEntry[];
-  let re: RegExp | null = null;
-  if (sel === null) list = coll.all();
-  else if (sel.regex === null) list = coll.byKey(sel.key!);
-  else if (coll instanceof MapCollection && !sel.regex.global && !sel.regex.sticky) list = coll.select(sel.regex);
-  else {
-    list = coll.all();
-    re = sel.regex;
-  }
+  const list = selectorEntries(coll, target.selector);
+  const re = keyPattern(coll, target.selector);
   let k = 0;
   for (let i = 0; i < list.length; i++) {
     const e = list[i]!;
@@ -1205,18 +1195,25 @@ function selectionEquals(coll: CollectionView, target: Target, snap: readonly st
   return k === snap.length;
 }
 
+/** The entries a selector names: all, a key's, or a MapCollection's pattern selection (see keyPattern). */
+function selectorEntries(coll: CollectionView, sel: KeyMatcher | null): readonly VarEntry[] {
+  if (sel === null) return coll.all();
+  if (sel.regex === null) return coll.byKey(sel.key!);
+  if (coll instanceof MapCollection && !sel.regex.global && !sel.regex.sticky) return coll.select(sel.regex);
+  return coll.all();
+}
+
+/** The key pattern still to test on selectorEntries' entries, or null when they are selected already. */
+function keyPattern(coll: CollectionView, sel: KeyMatcher | null): RegExp | null {
+  if (sel === null || sel.regex === null) return null;
+  return coll instanceof MapCollection && !sel.regex.global && !sel.regex.sticky ? null : sel.regex;
+}
+
 function selectEntries(coll: CollectionView, target: Target, runtimeEx: readonly KeyMatcher[]): readonly VarEntry[] {
-  const sel = target.selector;
-  let list: readonly VarEntry[];
-  if (sel === null) list = coll.all();
-  else if (sel.regex === null) list = coll.byKey(sel.key!);
-  else if (coll instanceof MapCollection && !sel.regex.global && !sel.regex.sticky) list = coll.select(sel.regex);
-  else {
-    const re = sel.regex;
-    list = coll.all().filter((e) => re.test(e.key));
-  }
-  if (target.exclusions.length === 0 && runtimeEx.length === 0) return list;
-  return list.filter((e) => !target.exclusions.some((m) => matches(m, e.key)) && !runtimeEx.some((m) => matches(m, e.key)));
+  const list = selectorEntries(coll, target.selector);
+  const re = keyPattern(coll, target.selector);
+  if (re === null && target.exclusions.length === 0 && runtimeEx.length === 0) return list;
+  return list.filter((e) => (re === null || re.test(e.key)) && !isExcluded(e.key, target.exclusions, runtimeEx));
 }
 
 /** application/x-www-form-urlencoded parsing as ModSecurity v2 does for the query string. */

@@ -137,7 +137,7 @@ export interface ReplayRecord {
 export const MAX_RECORDED_VALUE = 4096;
 
 /** The longest rest of a slot whose recordings are not replayed (evaluations). */
-export const MAX_COOLDOWN = 1024;
+const MAX_COOLDOWN = 1024;
 
 /** A replayable rule's place in the policy: its last recording (shared by the policy's transactions). */
 export class ReplaySlot {
@@ -156,6 +156,11 @@ export class ReplaySlot {
   cooldown = 0;
   constructor(rule: Rule) {
     this.passOnly = rule.disruptive.kind === 'pass';
+  }
+
+  /** A recording that was not replayed, or could not be made: from the third in a row, rest. */
+  missed(): void {
+    if (++this.misses >= 3) this.cooldown = Math.min(MAX_COOLDOWN, 1 << Math.min(this.misses + 1, 30));
   }
 }
 

@@ -223,3 +223,16 @@ test('large values are never recorded: a rule over a big argument is evaluated e
   assert.equal(slot.record, null, 'no recording holds the big value');
   compareWithReference(rules, ['/?a=' + big, '/?a=' + big + 'x', '/?a=' + big, '/?a=short', '/?a=shortx', '/?a=shortx'].map((uri) => ({ uri, headers: [['Host', 'example.com']] })));
 });
+
+test('a slot that keeps missing rests longer each time, up to 1024 evaluations, however many misses', () => {
+  const policy = policyOf('SecRule ARGS:a "@rx x" "id:1,phase:1,pass,nolog"');
+  const slot = policy.replay[1]!.find((s) => s !== null)!;
+  const rests: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    slot.missed();
+    rests.push(slot.cooldown);
+  }
+  assert.deepEqual(rests.slice(0, 2), [0, 0], 'two misses are forgiven');
+  assert.deepEqual(rests.slice(2, 9), [16, 32, 64, 128, 256, 512, 1024]);
+  assert.ok(rests.slice(9).every((r) => r === 1024), `no overflow: ${rests.slice(9).join(',')}`);
+});
