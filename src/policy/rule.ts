@@ -101,6 +101,8 @@ export interface ActionRun {
    * nothing but TX, which lets rules made of such actions be replayed (tx-replay.ts).
    */
   readonly txMacros?: readonly Macro[];
+  /** skipAfter only: the marker (or rule id) it continues after, resolved to an index at build. */
+  readonly skipAfter?: string;
 }
 
 export type DisruptiveKind = 'pass' | 'deny' | 'drop' | 'redirect' | 'allow';

@@ -107,8 +107,15 @@ test('skip and skipAfter follow rule order within a phase', () => {
     'SecAction "id:5,phase:1,pass"',
     'SecAction "id:6,phase:2,pass,skipAfter:NOWHERE"',
     'SecAction "id:7,phase:2,pass"',
+    // A rule id is a target too; a target before the rule skips the rest of the phase.
+    'SecAction "id:10,phase:1,pass,skipAfter:11"',
+    'SecAction "id:11,phase:1,pass"',
+    'SecAction "id:12,phase:1,pass"',
+    'SecMarker BACK',
+    'SecAction "id:8,phase:5,pass,skipAfter:BACK"',
+    'SecAction "id:9,phase:5,pass"',
   ].join('\n');
-  assert.deepEqual(run(rules).ids, [1, 3, 5, 6]);
+  assert.deepEqual(run(rules).ids, [1, 3, 5, 10, 12, 6, 8]);
 });
 
 test('block takes SecDefaultAction; deny interrupts in On, not in DetectionOnly', () => {

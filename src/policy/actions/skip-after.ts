@@ -8,6 +8,6 @@ export const action: ActionSpec = {
   compile(param, draft) {
     const marker = param.trim();
     if (marker === '') throw new Error('skipAfter: empty marker');
-    draft.flow.push({ name: 'skipAfter', run: (tx) => tx.requestSkipAfter(marker) });
+    draft.flow.push({ name: 'skipAfter', skipAfter: marker, run: (tx) => tx.requestSkipAfter(marker) });
   },
 };

@@ -28,12 +28,24 @@ import { buildQuickReject, type QuickRejectIndex } from '../quick-reject.js';
 import { batchRuleRegexes } from '../regex-batches.js';
 import { batchPhraseSets } from '../phrase-batches.js';
 
+export interface SkipAfterTable {
+  /** Per rule index: its skipAfter target, or null. */
+  readonly names: readonly (string | null)[];
+  /** Per rule index: the index evaluation continues at after that skip (the phase's length when the target is missing or not after the rule). */
+  readonly next: Int32Array;
+}
+
 export interface CompiledPolicy {
   readonly settings: Readonly<EngineSettings>;
   /** phases[1..5]: rules (chain starters and markers) in evaluation order. */
   readonly phases: readonly (readonly Rule[])[];
   /** Per phase: skipAfter target (marker name or rule id) → index of that rule in the phase list. */
   readonly skipTargets: readonly ReadonlyMap<string, number>[];
+  /**
+   * Per phase, aligned with `phases`: the target of the rule's own skipAfter action (its last one) and
+   * where the loop goes on after it, resolved here so that a skip does not look the name up per request.
+   */
+  readonly skipAfter: readonly SkipAfterTable[];
   readonly ruleCount: number;
   /** "No match" answers of pure rule links per raw value, shared by this policy's transactions. */
   readonly noMatchMemo: NoMatchMemo;
@@ -215,6 +227,19 @@ export class PolicyBuilder {
       });
       return m;
     });
+    const skipAfter = phases.map((list, p): SkipAfterTable => {
+      const names: (string | null)[] = [];
+      const next = new Int32Array(list.length);
+      list.forEach((r, i) => {
+        let name: string | null = null;
+        for (const f of r.flow) if (f.skipAfter !== undefined) name = f.skipAfter;
+        names.push(name);
+        const idx = name === null ? undefined : skipTargets[p]!.get(name);
+        // ModSecurity: a missing target skips the rest of the phase.
+        next[i] = idx === undefined || idx <= i ? list.length : idx + 1;
+      });
+      return Object.freeze({ names: Object.freeze(names), next });
+    });
     const noMatchMemo = new NoMatchMemo(this.rules);
     // RE2.Set batches for @rx links that share a transformation chain (large values: one scan for all).
     batchRuleRegexes(this.rules);
@@ -224,6 +249,7 @@ export class PolicyBuilder {
       settings: Object.freeze(cloneSettings(this.settings)),
       phases: Object.freeze(phases.map((p) => Object.freeze(p))),
       skipTargets: Object.freeze(skipTargets),
+      skipAfter: Object.freeze(skipAfter),
       ruleCount: this.rules.filter((r) => r.marker === null).length,
       noMatchMemo,
       quickReject: buildQuickReject(phases, (link) => noMatchMemo.slotOf(link)),
