@@ -223,14 +223,17 @@ export class MapCollection implements CollectionView {
     this.setLower(key.toLowerCase(), value);
   }
 
-  /** set() for a key already in lower case (replayed TX writes, captures). */
-  setLower(k: string, value: string): void {
+  /** set() for a key already in lower case (replayed TX writes, captures); returns the key's entry. */
+  setLower(k: string, value: string): VarEntry {
     const e = this.map.get(k);
-    if (e) e.value = value;
-    else {
-      this.map.set(k, entry(k, value));
-      this.listed = null;
+    if (e) {
+      e.value = value;
+      return e;
     }
+    const n = entry(k, value);
+    this.map.set(k, n);
+    this.listed = null;
+    return n;
   }
 
   delete(key: string): void {

@@ -25,6 +25,7 @@
  */
 import type { KeyMatcher, Rule, Target } from './rule.js';
 import type { VariableSpec } from './variables/variable-spec.js';
+import type { TxKeys } from './tx-keys.js';
 
 /** quickSlot value of rules the table cannot reject. */
 export const NOT_QUICK = -2;
@@ -53,10 +54,8 @@ export interface QuickRejectTable {
   readonly collEnd: Int32Array;
   /** Per target: TARGET_COLLECTION, TARGET_COUNT, TARGET_SCALAR, TARGET_TX or TARGET_TX_COUNT. */
   readonly kinds: Uint8Array;
-  /** Per target: view id (index into QuickRejectIndex.views) or TX key (index into `keys`). */
+  /** Per target: view id (index into QuickRejectIndex.views) or the TX key's number (tx-keys.ts). */
   readonly colls: Uint16Array;
-  /** Lower-case TX variable names. */
-  readonly keys: readonly string[];
   /** Per rule index: [start, end) in `filters`, 8 words per byte set. */
   readonly filterStart: Int32Array;
   readonly filterEnd: Int32Array;
@@ -71,7 +70,7 @@ export interface QuickRejectIndex {
 }
 
 /** Builds the tables for a policy's phase lists; `slotOf` gives a link's no-match slot (-1: none). */
-export function buildQuickReject(phases: readonly (readonly Rule[])[], slotOf: (link: Rule) => number): QuickRejectIndex {
+export function buildQuickReject(phases: readonly (readonly Rule[])[], slotOf: (link: Rule) => number, txKeys: TxKeys): QuickRejectIndex {
   const views: QuickView[] = [];
   const ids = new Map<string, number>();
   const specIds = new Map<VariableSpec, number>();
@@ -100,17 +99,15 @@ export function buildQuickReject(phases: readonly (readonly Rule[])[], slotOf: (
     const filterEnd = new Int32Array(n);
     const colls: number[] = [];
     const kinds: number[] = [];
-    const keys: string[] = [];
     const filters: number[] = [];
     rules.forEach((rule, i) => {
-      if (!qualifies(rule, slotOf(rule))) return;
+      if (!qualifies(rule, slotOf(rule), txKeys)) return;
       slot[i] = slotOf(rule);
       collStart[i] = colls.length;
       for (const t of rule.targets) {
         if (t.spec.name === 'TX') {
           kinds.push(t.count ? TARGET_TX_COUNT : TARGET_TX);
-          colls.push(keys.length);
-          keys.push(t.selector!.key!);
+          colls.push(txKeys.id(t.selector!.key!));
         } else {
           kinds.push(t.spec.kind === 'scalar' ? TARGET_SCALAR : t.count ? TARGET_COUNT : TARGET_COLLECTION);
           colls.push(idOf(t));
@@ -122,20 +119,20 @@ export function buildQuickReject(phases: readonly (readonly Rule[])[], slotOf: (
       filterEnd[i] = filters.length;
     });
     return {
-      slot, collStart, collEnd, kinds: Uint8Array.from(kinds), colls: Uint16Array.from(colls), keys,
+      slot, collStart, collEnd, kinds: Uint8Array.from(kinds), colls: Uint16Array.from(colls),
       filterStart, filterEnd, filters: Uint32Array.from(filters),
     };
   });
   return { views, phases: tables };
 }
 
-function qualifies(rule: Rule, slot: number): boolean {
+function qualifies(rule: Rule, slot: number, txKeys: TxKeys): boolean {
   if (rule.marker !== null || rule.operator === null) return false;
   if (rule.valueFilter === null && slot < 0) return false;
   let any = false;
   for (const t of rule.targets) {
     const spec = t.spec;
-    if (spec.name === 'TX' && slot >= 0 && t.selector !== null && t.selector.regex === null) {
+    if (spec.name === 'TX' && slot >= 0 && t.selector !== null && t.selector.regex === null && txKeys.id(t.selector.key!) >= 0) {
       // `&TX:name` with exclusions could count fewer than the variable's presence.
       if (t.count && (rule.transforms.length > 0 || t.exclusions.length > 0)) return false;
       any = true;

@@ -19,6 +19,7 @@ import { NamesView } from './variables/variable-spec.js';
 import { inRange, type IdRange } from './id-range.js';
 import { parseRequestBody } from './body/index.js';
 import { meetsByteSets, presentBytes } from './value-filter.js';
+import { CAPTURE_KEYS } from './tx-keys.js';
 import { MAX_RECORDED_VALUE, TxCollection, type ReplayRecord, type ReplaySlot } from './tx-replay.js';
 import { NOT_QUICK, TARGET_COLLECTION, TARGET_COUNT, TARGET_SCALAR, TARGET_TX, type QuickRejectTable } from './quick-reject.js';
 
@@ -153,7 +154,7 @@ export class Transaction implements OperatorTx {
   readonly xml = new ListCollection();
   readonly xmlAttributes = new ListCollection();
   readonly responseHeaders = new ListCollection();
-  readonly txVars = new TxCollection();
+  readonly txVars: TxCollection;
   readonly persistent = new Map<string, PersistentRecord>();
   readonly env = new MapCollection();
   readonly ruleVars: RuleView = new RuleView(this);
@@ -223,6 +224,7 @@ export class Transaction implements OperatorTx {
   constructor(policy: CompiledPolicy, opts: TransactionOptions) {
     this.id = opts.id;
     this.policy = policy;
+    this.txVars = new TxCollection(policy.txKeys);
     this.store = opts.store;
     const s = policy.settings;
     this.ruleEngine = opts.ruleEngine ?? s.ruleEngine;
@@ -507,7 +509,7 @@ export class Transaction implements OperatorTx {
         if ((this.policy.noMatchMemo.record(String(n))[word]! & bit) !== 0) continue;
         return false;
       }
-      const e = this.txVars.map.get(q.keys[q.colls[c]!]!);
+      const e = this.txVars.slots[q.colls[c]!]; // the key's number (tx-keys.ts)
       if (kind === TARGET_TX) {
         if (e === undefined) continue; // no value
         if ((this.mutableRecord(e)[word]! & bit) !== 0) continue;
@@ -614,7 +616,7 @@ export class Transaction implements OperatorTx {
       slot.misses = 0;
       this.matchedVars.clear();
       this.ruleVars.rule = rule;
-      tx.applyWrites(r.writes);
+      tx.applyWrites(r);
       if (r.matchedVarChanged) {
         this.matchedVar = r.matchedVar;
         this.matchedVarName = r.matchedVarName;
@@ -676,8 +678,10 @@ export class Transaction implements OperatorTx {
       selectionPatterns: selections.res,
       selected: selections.selected,
       keys,
+      keyIds: tx.keys.idsOf(keys),
       values,
       writes,
+      writeIds: tx.keys.idsOf(writes, 2),
       match,
       skipCount: this.skipCount,
       skipAfter: this.skipAfterTarget,
@@ -1007,8 +1011,9 @@ export class Transaction implements OperatorTx {
       const caps = this.pendingCaptures;
       for (let i = 0; i < 10; i++) {
         const v = i < caps.length ? caps[i] : undefined;
-        if (v !== undefined) this.txVars.setLower(CAPTURE_KEYS[i]!, v);
-        else this.txVars.deleteLower(CAPTURE_KEYS[i]!);
+        // Numbered 0 … 9 in every policy's TX key table (tx-keys.ts).
+        if (v !== undefined) this.txVars.setById(CAPTURE_KEYS[i]!, i, v);
+        else this.txVars.deleteById(CAPTURE_KEYS[i]!, i);
       }
     }
     return m;
@@ -1150,7 +1155,6 @@ export class Transaction implements OperatorTx {
 const NO_MATCHERS: readonly KeyMatcher[] = Object.freeze([]);
 
 /** TX keys of captures (TX.0 … TX.9), not rebuilt per match. */
-const CAPTURE_KEYS: readonly string[] = Object.freeze(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
 
 /** meetsByteSets for byte sets stored flat, 8 words each, in sets[start, end). */
 function meetsFlatByteSets(present: Uint32Array, sets: Uint32Array, start: number, end: number): boolean {

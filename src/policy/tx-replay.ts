@@ -29,6 +29,7 @@
  * method and protocol checks (911100, 920430) — their inputs repeat across requests.
  */
 import { MapCollection, type VarEntry } from './collection.js';
+import type { TxKeys } from './tx-keys.js';
 import { compileMacro } from './macro.js';
 import type { Macro } from './types.js';
 import type { Rule, Target } from './rule.js';
@@ -112,14 +113,17 @@ export interface ReplayRecord {
    */
   readonly inputs: readonly Target[];
   readonly snapshots: readonly (string | null | readonly string[])[];
-  /** TX keys read before the rule wrote them, and the values they held (undefined: absent). */
+  /** TX keys read before the rule wrote them, their numbers (tx-keys.ts; -1: none), and the values they held (undefined: absent). */
   readonly keys: readonly string[];
+  readonly keyIds: Int32Array;
   readonly values: readonly (string | undefined)[];
   /** TX key patterns the rule selected, and what each selected before the rule (key, value …). */
   readonly selectionPatterns: readonly RegExp[];
   readonly selected: readonly (readonly string[])[];
   /** TX writes in order: key, value (null: deleted), key, value … */
   readonly writes: readonly (string | null)[];
+  /** The number of each written key (-1: none). */
+  readonly writeIds: Int32Array;
   /** The match record the rule added (frozen, shared by the transactions that replay it), or null. */
   readonly match: RuleMatch | null;
   readonly skipCount: number;
@@ -169,6 +173,11 @@ export class ReplaySlot {
  * recording the logs are null and it is a MapCollection.
  */
 export class TxCollection extends MapCollection {
+  /**
+   * The entry of each numbered key (tx-keys.ts), undefined when absent: always the entry `map` holds for
+   * that key, since every change of `map` goes through put/remove.
+   */
+  readonly slots: (VarEntry | undefined)[];
   /** While recording: keys read (not written before in this recording) and their values. */
   readKeys: string[] | null = null;
   readValues: (string | undefined)[] | null = null;
@@ -182,6 +191,11 @@ export class TxCollection extends MapCollection {
   private readonly before = new Map<string, string | undefined>();
   /** While recording: keys that existed before the rule and that it deleted. */
   private readonly deleted: string[] = [];
+
+  constructor(readonly keys: TxKeys) {
+    super();
+    this.slots = new Array<VarEntry | undefined>(keys.size).fill(undefined);
+  }
 
   /** Starts logging reads and writes into the given arrays (evaluateReplayable). */
   startRecording(keys: string[], values: (string | undefined)[], writes: (string | null)[], selections: { res: RegExp[]; selected: string[][] }): void {
@@ -249,42 +263,80 @@ export class TxCollection extends MapCollection {
   }
 
   // Every write reaches setLower (MapCollection.set lower-cases and calls it), so the journal sees all.
-  override setLower(k: string, value: string): void {
+  override setLower(k: string, value: string): VarEntry {
     if (this.writes !== null) {
       if (value.length > MAX_RECORDED_VALUE) this.unrecordable = true;
       if (!this.before.has(k)) this.before.set(k, super.get(k));
-      super.setLower(k, value);
+      const e = this.put(k, value, this.keys.id(k));
       this.writes.push(k, value);
-      return;
+      return e;
     }
-    super.setLower(k, value);
+    return this.put(k, value, this.keys.id(k));
   }
 
   override deleteLower(lowerKey: string): void {
     if (this.writes !== null) {
       if (!this.before.has(lowerKey)) this.before.set(lowerKey, super.get(lowerKey));
       if (this.before.get(lowerKey) !== undefined && !this.deleted.includes(lowerKey) && this.map.has(lowerKey)) this.deleted.push(lowerKey);
-      super.deleteLower(lowerKey);
+      this.remove(lowerKey, this.keys.id(lowerKey));
       this.writes.push(lowerKey, null);
       return;
     }
-    super.deleteLower(lowerKey);
+    this.remove(lowerKey, this.keys.id(lowerKey));
+  }
+
+  /** setLower for a key whose number (or -1) the caller knows; outside a recording only. */
+  setById(k: string, id: number, value: string): void {
+    if (this.writes !== null) this.setLower(k, value);
+    else this.put(k, value, id);
+  }
+
+  /** deleteLower for a key whose number (or -1) the caller knows; outside a recording only. */
+  deleteById(k: string, id: number): void {
+    if (this.writes !== null) this.deleteLower(k);
+    else this.remove(k, id);
+  }
+
+  /** The entry of numbered key `id`, or of `k` when it has no number. */
+  entryOf(k: string, id: number): VarEntry | undefined {
+    return id >= 0 ? this.slots[id] : this.map.get(k);
+  }
+
+  private put(k: string, value: string, id: number): VarEntry {
+    if (id < 0) return super.setLower(k, value);
+    const e = this.slots[id];
+    if (e !== undefined) {
+      e.value = value;
+      return e;
+    }
+    return (this.slots[id] = super.setLower(k, value));
+  }
+
+  private remove(k: string, id: number): void {
+    if (id >= 0) {
+      if (this.slots[id] === undefined) return; // absent (TX.0 … TX.9 are deleted around every capture)
+      this.slots[id] = undefined;
+    }
+    super.deleteLower(k);
   }
 
   /** Writes recorded by a ReplayRecord (keys are lower case already). */
-  applyWrites(writes: readonly (string | null)[]): void {
+  applyWrites(r: ReplayRecord): void {
+    const writes = r.writes;
+    const ids = r.writeIds;
     for (let i = 0; i < writes.length; i += 2) {
       const v = writes[i + 1];
-      if (v === null || v === undefined) super.deleteLower(writes[i]!);
-      else super.setLower(writes[i]!, v);
+      if (v === null || v === undefined) this.remove(writes[i]!, ids[i >>> 1]!);
+      else this.put(writes[i]!, v, ids[i >>> 1]!);
     }
   }
 
   /** True when every key the record read, and every pattern it selected, holds the same values now. */
   holds(r: ReplayRecord): boolean {
     const keys = r.keys;
+    const ids = r.keyIds;
     const values = r.values;
-    for (let i = 0; i < keys.length; i++) if (this.map.get(keys[i]!)?.value !== values[i]) return false;
+    for (let i = 0; i < keys.length; i++) if (this.entryOf(keys[i]!, ids[i]!)?.value !== values[i]) return false;
     const res = r.selectionPatterns;
     for (let i = 0; i < res.length; i++) {
       const sel = super.select(res[i]!);

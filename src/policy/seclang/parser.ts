@@ -25,6 +25,7 @@ import { cloneSettings, defaultSettings, type EngineSettings } from './settings.
 import { NoMatchMemo } from '../no-match-memo.js';
 import { ReplaySlot, replayable } from '../tx-replay.js';
 import { buildQuickReject, type QuickRejectIndex } from '../quick-reject.js';
+import { collectTxKeys, type TxKeys } from '../tx-keys.js';
 import { batchRuleRegexes } from '../regex-batches.js';
 import { batchPhraseSets } from '../phrase-batches.js';
 
@@ -49,6 +50,8 @@ export interface CompiledPolicy {
   readonly ruleCount: number;
   /** "No match" answers of pure rule links per raw value, shared by this policy's transactions. */
   readonly noMatchMemo: NoMatchMemo;
+  /** TX names the rules name literally, numbered (tx-keys.ts). */
+  readonly txKeys: TxKeys;
   /** Flat per-phase tables for rejecting rules without touching them (quick-reject.ts). */
   readonly quickReject: QuickRejectIndex;
   /** Per phase, aligned with `phases`: the replay slot of each rule whose whole input is TX (tx-replay.ts), else null. */
@@ -241,6 +244,7 @@ export class PolicyBuilder {
       return Object.freeze({ names: Object.freeze(names), next });
     });
     const noMatchMemo = new NoMatchMemo(this.rules);
+    const txKeys = collectTxKeys(this.rules);
     // RE2.Set batches for @rx links that share a transformation chain (large values: one scan for all).
     batchRuleRegexes(this.rules);
     // Phrase batches for @pm/@pmFromFile: one scan of a large value for every phrase set.
@@ -252,7 +256,8 @@ export class PolicyBuilder {
       skipAfter: Object.freeze(skipAfter),
       ruleCount: this.rules.filter((r) => r.marker === null).length,
       noMatchMemo,
-      quickReject: buildQuickReject(phases, (link) => noMatchMemo.slotOf(link)),
+      txKeys: txKeys.seal(),
+      quickReject: buildQuickReject(phases, (link) => noMatchMemo.slotOf(link), txKeys),
       replay: Object.freeze(phases.map((list) => Object.freeze(list.map((r) => (replayable(r) ? new ReplaySlot(r) : null))))),
     });
   }
