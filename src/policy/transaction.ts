@@ -611,8 +611,11 @@ export class Transaction implements OperatorTx {
       return;
     }
     const tx = this.txVars;
-    const r = slot.record;
-    if (r !== null && tx.holds(r) && this.inputsHold(r)) {
+    const records = slot.records;
+    for (let k = 0; k < records.length; k++) {
+      const r = records[k]!;
+      if (!tx.holds(r) || !this.inputsHold(r)) continue;
+      slot.promote(k);
       slot.misses = 0;
       this.matchedVars.clear();
       this.ruleVars.rule = rule;
@@ -631,7 +634,7 @@ export class Transaction implements OperatorTx {
       return;
     }
     // Not replayed: after a few misses in a row the slot rests (ReplaySlot.cooldown).
-    if (r !== null) slot.missed();
+    if (records.length > 0) slot.missed();
     const keys: string[] = [];
     const values: (string | undefined)[] = [];
     const writes: (string | null)[] = [];
@@ -655,15 +658,14 @@ export class Transaction implements OperatorTx {
     }
     // A rule that can only pass interrupts nothing; the checks keep a surprise from being replayed.
     if (tx.unrecordable || this.interruption !== interruption || this.allowScope !== allowScope || this.matches.length > matchesBefore + 1) {
-      // Nothing to replay (a large value, a whole-TX read, an interruption): counts as a miss.
-      slot.record = null;
+      // Nothing to replay (a large value, a whole-TX read, an interruption): counts as a miss. The
+      // recordings kept are of other inputs, checked before any replay.
       slot.missed();
       return;
     }
     let match: RuleMatch | null = null;
     // A rule that can interrupt or allow is replayed only when it did not match.
     if (!slot.passOnly && this.matches.length > matchesBefore) {
-      slot.record = null;
       slot.missed();
       return;
     }
@@ -672,7 +674,7 @@ export class Transaction implements OperatorTx {
       Object.freeze(match.matched);
       Object.freeze(match);
     }
-    slot.record = {
+    slot.add({
       inputs,
       snapshots,
       selectionPatterns: selections.res,
@@ -688,7 +690,7 @@ export class Transaction implements OperatorTx {
       matchedVarChanged: this.matchedVar !== mv || this.matchedVarName !== mvn,
       matchedVar: this.matchedVar,
       matchedVarName: this.matchedVarName,
-    };
+    });
   }
 
   /** The collection a target reads (an XML path with '@' reads the attributes). */

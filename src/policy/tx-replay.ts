@@ -12,7 +12,8 @@
  * it read and what they held, what it wrote to TX (in order), whether it matched and with what record,
  * where it left the flow (skip/skipAfter) and MATCHED_VAR. The next time the rule comes up, if every
  * key it read holds the same value again, the recorded effects are applied instead of evaluating it.
- * Anything else is evaluated and recorded again (one recording per rule, the last).
+ * Anything else is evaluated and recorded again (a rule keeps its MAX_RECORDS most recent recordings,
+ * for inputs that alternate: two clients' header orders …).
  *
  * Which rules qualify is decided at load (`replayable`): every link's targets are TX keys named exactly
  * (TX:name, &TX:name) or request data stored once per transaction (REQUEST_HEADERS_NAMES,
@@ -143,9 +144,18 @@ export const MAX_RECORDED_VALUE = 4096;
 /** The longest rest of a slot whose recordings are not replayed (evaluations). */
 const MAX_COOLDOWN = 1024;
 
-/** A replayable rule's place in the policy: its last recording (shared by the policy's transactions). */
+/**
+ * Recordings a slot keeps. Inputs that alternate are common: clients send their headers in their own
+ * order (920450 records the header names in order), and two browsers, or two threads of one load
+ * generator, alternate request by request. With one recording such a rule never replayed; a few cover
+ * the usual mix, and a miss costs one check per recording (slots that keep missing rest, below).
+ */
+export const MAX_RECORDS = 4;
+
+/** A replayable rule's place in the policy: its recent recordings (shared by the policy's transactions). */
 export class ReplaySlot {
-  record: ReplayRecord | null = null;
+  /** Most recently recorded or replayed first; at most MAX_RECORDS. */
+  readonly records: ReplayRecord[] = [];
   /**
    * False for rules that can interrupt or allow (deny, block, drop, redirect, allow): only their
    * no-match outcomes are recorded; a match is always evaluated.
@@ -165,6 +175,22 @@ export class ReplaySlot {
   /** A recording that was not replayed, or could not be made: from the third in a row, rest. */
   missed(): void {
     if (++this.misses >= 3) this.cooldown = Math.min(MAX_COOLDOWN, 1 << Math.min(this.misses + 1, 30));
+  }
+
+  /** Keeps a new recording first, dropping the oldest beyond MAX_RECORDS. */
+  add(r: ReplayRecord): void {
+    const list = this.records;
+    if (list.length >= MAX_RECORDS) list.pop();
+    list.unshift(r);
+  }
+
+  /** Moves the recording at `i` (just replayed) to the front, so the common inputs are checked first. */
+  promote(i: number): void {
+    if (i === 0) return;
+    const list = this.records;
+    const r = list[i]!;
+    for (let k = i; k > 0; k--) list[k] = list[k - 1]!;
+    list[0] = r;
   }
 }
 

@@ -17,11 +17,11 @@ function policyOf(rules: string): CompiledPolicy {
 }
 
 let n = 0;
-function run(policy: CompiledPolicy, uri: string, clientIp = '192.0.2.7') {
+function run(policy: CompiledPolicy, uri: string, clientIp = '192.0.2.7', headers: [string, string][] = [['Host', 'example.com']]) {
   const tx = new Transaction(policy, {
     id: `tx-${++n}`, clientIp, clientPort: 5555, serverIp: '198.51.100.1', serverPort: 80, store: new CollectionStore(),
   });
-  let it = tx.processRequestHeaders({ method: 'GET', uri, protocol: 'HTTP/1.1', headers: [['Host', 'example.com']] });
+  let it = tx.processRequestHeaders({ method: 'GET', uri, protocol: 'HTTP/1.1', headers });
   if (!it) it = tx.processRequestBody('', true);
   tx.processLogging();
   const txv: Record<string, string> = {};
@@ -89,7 +89,7 @@ test('a replayed rule has the effects of an evaluation: TX, match records, msg, 
   assert.equal(reference.msgs[2], 'total 5 (TX:total)');
   assert.equal(reference.tx.highestSeverity, 4);
   // The records were recorded by the first transaction and replayed by the others.
-  assert.ok(policy.replay[1]!.some((s) => s !== null && s.record !== null));
+  assert.ok(policy.replay[1]!.some((s) => s !== null && s.records.length > 0));
 });
 
 test('a replayable rule whose TX input changes between transactions is evaluated again, never replayed stale', () => {
@@ -192,6 +192,38 @@ test('request-data inputs: header names captured into TX and checked (CRS 920450
   compareWithReference(rules, requests);
 });
 
+test('alternating inputs (two clients\' header orders) are each replayed from their own recording', () => {
+  const rules = [
+    'SecRule REQUEST_HEADERS_NAMES "@rx ^.*$" "id:1,phase:1,pass,nolog,capture,t:lowercase,setvar:\'tx.seen=%{tx.seen}%{tx.0},\'"',
+    'SecRule TX:seen "@rx ^host,accept," "id:2,phase:2,pass,log,msg:\'order %{tx.seen}\'"',
+  ].join('\n');
+  const h = (...names: string[]): [string, string][] => names.map((x): [string, string] => [x, 'v']);
+  const orders = [h('Host', 'Accept', 'Cookie'), h('Accept', 'Host', 'Cookie'), h('Host', 'Cookie', 'Accept'), h('Cookie', 'Host', 'Accept'), h('Cookie', 'Accept', 'Host')];
+  // A, B alternating (as two load-generator threads), then five orders: one more than a slot keeps.
+  const seq = [0, 1, 0, 1, 0, 1, 2, 3, 4, 0, 4, 3, 1];
+  compareWithReference(rules, seq.map((i) => ({ uri: '/', headers: orders[i]! })));
+  // Replays happen: count evaluations of rule 1 while A and B alternate after one recording each.
+  const policy = policyOf(rules);
+  const slot = policy.replay[1]!.find((s) => s !== null)!;
+  const proto = Transaction.prototype as unknown as { evaluateRule(rule: { id: number }, phase: number): void };
+  const original = proto.evaluateRule;
+  let evaluations = 0;
+  proto.evaluateRule = function (rule, phase) {
+    if (rule.id === 1) evaluations++;
+    return original.call(this, rule, phase);
+  };
+  try {
+    for (let i = 0; i < 10; i++) run(policy, '/', '192.0.2.7', orders[i % 2]!);
+  } finally {
+    proto.evaluateRule = original;
+  }
+  assert.equal(evaluations, 2, 'one recording per order, every later request replayed');
+  assert.equal(slot.records.length, 2);
+  assert.equal(slot.misses, 0);
+  for (let i = 2; i < 5; i++) run(policy, '/', '192.0.2.7', orders[i]!);
+  assert.equal(slot.records.length, 4, 'at most MAX_RECORDS recordings');
+});
+
 test('request-data inputs: argument values, counts and a deny rule that replays only its no-match', () => {
   const rules = [
     'SecRule ARGS:a "@rx ^(\\d+)$" "id:1,phase:1,pass,nolog,capture,setvar:tx.a=%{tx.1}"',
@@ -220,7 +252,7 @@ test('large values are never recorded: a rule over a big argument is evaluated e
   const big = 'y'.repeat(MAX_RECORDED_VALUE + 10);
   for (let i = 0; i < 6; i++) run(policy, `/?a=${big}`);
   const slot = policy.replay[1]!.find((s) => s !== null)!;
-  assert.equal(slot.record, null, 'no recording holds the big value');
+  assert.equal(slot.records.length, 0, 'no recording holds the big value');
   compareWithReference(rules, ['/?a=' + big, '/?a=' + big + 'x', '/?a=' + big, '/?a=short', '/?a=shortx', '/?a=shortx'].map((uri) => ({ uri, headers: [['Host', 'example.com']] })));
 });
 
