@@ -24,10 +24,12 @@ export interface VarEntry {
   memo: Uint32Array | null;
   /** The value `memo` describes, for entries whose value changes (TX …); unused for the others. */
   memoOf: string | null;
+  /** TX only: the key's number in the policy's TX key table (tx-keys.ts), -1 for other entries. */
+  readonly txId: number;
 }
 
-export function entry(key: string, value: string): VarEntry {
-  return { key, value, cache: null, bytes: null, bytesOf: null, alone: null, memo: null, memoOf: null };
+export function entry(key: string, value: string, txId = -1): VarEntry {
+  return { key, value, cache: null, bytes: null, bytesOf: null, alone: null, memo: null, memoOf: null, txId };
 }
 
 /** Read access shared by every collection kind. */
@@ -230,10 +232,14 @@ export class MapCollection implements CollectionView {
       e.value = value;
       return e;
     }
-    const n = entry(k, value);
-    this.map.set(k, n);
+    return this.insert(entry(k, value));
+  }
+
+  /** Adds an entry whose key is not in the collection. */
+  protected insert(e: VarEntry): VarEntry {
+    this.map.set(e.key, e);
     this.listed = null;
-    return n;
+    return e;
   }
 
   delete(key: string): void {
@@ -263,17 +269,22 @@ export class MapCollection implements CollectionView {
     const all = this.all();
     let sel = this.selections.get(re);
     if (sel === undefined) {
-      const out: VarEntry[] = [];
-      const lit = literalSelector(re);
-      if (lit === null) {
-        for (let i = 0; i < all.length; i++) if (re.test(all[i]!.key)) out.push(all[i]!);
-      } else {
-        for (let i = 0; i < all.length; i++) if (lit.test(all[i]!.key)) out.push(all[i]!);
-      }
-      sel = out;
+      sel = this.scan(re, all);
       this.selections.set(re, sel);
     }
     return sel;
+  }
+
+  /** The entries of `all` whose key `re` matches. */
+  protected scan(re: RegExp, all: readonly VarEntry[]): VarEntry[] {
+    const out: VarEntry[] = [];
+    const lit = literalSelector(re);
+    if (lit === null) {
+      for (let i = 0; i < all.length; i++) if (re.test(all[i]!.key)) out.push(all[i]!);
+    } else {
+      for (let i = 0; i < all.length; i++) if (lit.test(all[i]!.key)) out.push(all[i]!);
+    }
+    return out;
   }
 
   byKey(lowerKey: string): readonly VarEntry[] {

@@ -14,12 +14,20 @@
  * (`setvar:tx.%{rule.id}-…`) have no number and live in the Map only.
  */
 import type { Rule } from './rule.js';
+import { literalSelector } from './collection.js';
 
 /** Numbers fit the quick-reject table's Uint16Array; a policy naming more keys leaves the rest unnumbered. */
 const MAX_TX_KEYS = 0xffff;
 
 export class TxKeys {
   private readonly ids = new Map<string, number>();
+  /** Keys by number. */
+  private readonly names: string[] = [];
+  /**
+   * Per key pattern (TX:/^header_name_/ …) selected at run time: 1 for each numbered key it matches.
+   * Weak: a pattern made at run time does not stay.
+   */
+  private readonly matches = new WeakMap<RegExp, Uint8Array>();
   private sealed = false;
 
   /** Number of numbered keys (the length of a transaction's slot array). */
@@ -40,7 +48,23 @@ export class TxKeys {
     if (this.ids.size >= MAX_TX_KEYS) return -1;
     id = this.ids.size;
     this.ids.set(lowerKey, id);
+    this.names.push(lowerKey);
     return id;
+  }
+
+  /**
+   * Which numbered keys a key pattern matches, worked out on its first use and kept as long as the
+   * pattern lives (the rules' own are compiled once; the numbered keys do not change after the build).
+   */
+  matching(re: RegExp): Uint8Array {
+    let table = this.matches.get(re);
+    if (table === undefined) {
+      table = new Uint8Array(this.names.length);
+      const lit = literalSelector(re);
+      for (let i = 0; i < this.names.length; i++) if (lit !== null ? lit.test(this.names[i]!) : re.test(this.names[i]!)) table[i] = 1;
+      this.matches.set(re, table);
+    }
+    return table;
   }
 
   /** Ids of `keys` (-1 for names without a number). */

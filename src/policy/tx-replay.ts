@@ -29,7 +29,7 @@
  * tx.header_name_*, then checked against tx.restricted_headers), 901318 (the User-Agent's hash), the
  * method and protocol checks (911100, 920430) — their inputs repeat across requests.
  */
-import { MapCollection, type VarEntry } from './collection.js';
+import { MapCollection, entry, literalSelector, type VarEntry } from './collection.js';
 import type { TxKeys } from './tx-keys.js';
 import { compileMacro } from './macro.js';
 import type { Macro } from './types.js';
@@ -335,7 +335,20 @@ export class TxCollection extends MapCollection {
       e.value = value;
       return e;
     }
-    return (this.slots[id] = super.setLower(k, value));
+    return (this.slots[id] = this.insert(entry(k, value, id)));
+  }
+
+  /** As MapCollection's, with the policy's answer for numbered keys (TxKeys.matching): no test per key. */
+  protected override scan(re: RegExp, all: readonly VarEntry[]): VarEntry[] {
+    const table = this.keys.matching(re);
+    const lit = literalSelector(re);
+    const out: VarEntry[] = [];
+    for (let i = 0; i < all.length; i++) {
+      const e = all[i]!;
+      const id = e.txId;
+      if (id >= 0 ? table[id] === 1 : lit !== null ? lit.test(e.key) : re.test(e.key)) out.push(e);
+    }
+    return out;
   }
 
   private remove(k: string, id: number): void {

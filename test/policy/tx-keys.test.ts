@@ -10,6 +10,7 @@ import { Transaction } from '../../src/policy/transaction.js';
 import { CollectionStore } from '../../src/policy/collection-store.js';
 import { TxCollection } from '../../src/policy/tx-replay.js';
 import { TxKeys } from '../../src/policy/tx-keys.js';
+import { MapCollection } from '../../src/policy/collection.js';
 
 const BASE = 'SecRuleEngine On\nSecRequestBodyAccess On\n';
 
@@ -95,4 +96,25 @@ test('TxCollection: numbered and unnumbered keys, inside and outside a recording
   assert.deepEqual(writes, ['b', '3', 'a', null, 'free', 'y']);
   assertMirrored(t, ['a', 'b']);
   assert.deepEqual(t.all().map((e) => [e.key, e.value]), [['free', 'y'], ['b', '3']]);
+});
+
+test('TX key patterns select numbered keys from the policy table and the others by test, in insertion order', () => {
+  const keys = new TxKeys();
+  for (const k of ['a_1', 'b_1', 'leakage/errors/x']) keys.add(k);
+  const t = new TxCollection(keys.seal());
+  const plain = new MapCollection();
+  for (const k of ['b_1', 'a_x', 'a_1', 'leakage/errors/x', 'z', 'a_2']) {
+    t.setLower(k, 'v');
+    plain.setLower(k, 'v');
+  }
+  const patterns = [/^a_/i, /_\d$/i, /LEAKAGE\/ERRORS/i, /^(?:b|z)/i, /nothing/i];
+  for (const re of patterns) {
+    assert.deepEqual(t.select(re).map((e) => e.key), plain.select(re).map((e) => e.key), String(re));
+  }
+  assert.deepEqual(t.select(/^a_/i).map((e) => e.key), ['a_x', 'a_1', 'a_2']);
+  // Added after a selection: the next selection sees it.
+  t.setLower('a_3', 'v');
+  t.deleteLower('a_1');
+  assert.deepEqual(t.select(/^a_/i).map((e) => e.key), ['a_x', 'a_2', 'a_3']);
+  assert.deepEqual(t.all().filter((e) => e.txId >= 0).map((e) => e.key), ['b_1', 'leakage/errors/x']);
 });
