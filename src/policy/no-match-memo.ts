@@ -115,6 +115,32 @@ export class NoMatchMemo {
     return r;
   }
 
+  /**
+   * Per numbered TX key (tx-keys.ts): the value whose record was last asked for, and that record. TX
+   * entries are new in every transaction and their values repeat ("0", "1", the defaults), so a read of
+   * TX:name finds its record here instead of hashing the value into `records`. A record outlives a
+   * clear of `records` here: its bits stay true (a value's answers never change), only unshared.
+   */
+  private keyValues: (string | undefined)[] = [];
+  private keyRecords: (Uint32Array | undefined)[] = [];
+
+  /** Sizes the per-key cache for `keys` numbered TX keys (once, when the policy is built). */
+  sizeKeyCache(keys: number): void {
+    this.keyValues = new Array<string | undefined>(keys).fill(undefined);
+    this.keyRecords = new Array<Uint32Array | undefined>(keys).fill(undefined);
+  }
+
+  /** record() for the value of numbered TX key `id`. */
+  recordOfKey(id: number, value: string): Uint32Array {
+    if (id < this.keyValues.length && this.keyValues[id] === value) return this.keyRecords[id]!;
+    const r = this.record(value);
+    if (id < this.keyValues.length) {
+      this.keyValues[id] = value;
+      this.keyRecords[id] = r;
+    }
+    return r;
+  }
+
   /** Number of remembered values (tests). */
   get size(): number {
     return this.records.size;

@@ -870,7 +870,8 @@ export class Transaction implements OperatorTx {
   private mutableRecord(e: VarEntry): Uint32Array {
     const v = e.value;
     if (e.memoOf !== v || e.memo === null) {
-      e.memo = this.policy.noMatchMemo.record(v);
+      const memo = this.policy.noMatchMemo;
+      e.memo = e.txId >= 0 ? memo.recordOfKey(e.txId, v) : memo.record(v);
       e.memoOf = v;
     }
     return e.memo;

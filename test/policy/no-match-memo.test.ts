@@ -253,3 +253,32 @@ test('WordSlab: zeroed, independent views of the asked length, across slab ends 
   const fresh = slab.take(24);
   assert.ok(fresh.every((w) => w === 0), 'a view after many writes is zeroed');
 });
+
+test('no-match memo: a numbered TX key finds the record of its value, the same one record() gives', () => {
+  const policy = compileSecLang('SecRuleEngine On\nSecRule TX:score "@gt 5" "id:1,phase:1,pass,nolog"\n', 't.conf');
+  const memo = policy.noMatchMemo;
+  const id = policy.txKeys.id('score');
+  assert.ok(id >= 0);
+  const r1 = memo.recordOfKey(id, '1');
+  assert.equal(r1, memo.record('1'));
+  assert.equal(memo.recordOfKey(id, '1'), r1);
+  const r2 = memo.recordOfKey(id, '2');
+  assert.equal(r2, memo.record('2'));
+  assert.notEqual(r2, r1);
+  assert.equal(memo.recordOfKey(id, '1'), r1);
+  // A number beyond the table (another policy's) still gets the value's record.
+  assert.equal(memo.recordOfKey(policy.txKeys.size + 5, '2'), r2);
+  // Through transactions: TX:score = 1 is learnt as a no-match and stays one; 9 matches.
+  const counter = countCalls(policy, 1);
+  const run = (score: string) => {
+    const tx = new Transaction(policy, { id: 't', clientIp: '192.0.2.1', clientPort: 1, serverIp: '192.0.2.2', serverPort: 80, store: new CollectionStore() });
+    tx.txVars.set('score', score);
+    tx.processRequestHeaders({ method: 'GET', uri: '/', protocol: 'HTTP/1.1', headers: [['Host', 'example.com']] });
+    return tx.matches.map((m) => m.ruleId);
+  };
+  assert.deepEqual(run('1'), []);
+  assert.deepEqual(run('9'), [1]);
+  assert.deepEqual(run('1'), []);
+  assert.deepEqual(run('9'), [1]);
+  assert.ok(counter.calls <= 3, `rule 1's operator ran ${counter.calls} times`);
+});

@@ -245,6 +245,7 @@ export class PolicyBuilder {
     });
     const noMatchMemo = new NoMatchMemo(this.rules);
     const txKeys = collectTxKeys(this.rules);
+    noMatchMemo.sizeKeyCache(txKeys.size);
     // RE2.Set batches for @rx links that share a transformation chain (large values: one scan for all).
     batchRuleRegexes(this.rules);
     // Phrase batches for @pm/@pmFromFile: one scan of a large value for every phrase set.
