@@ -51,13 +51,24 @@ export interface CollectionView {
  */
 export interface EntrySummary {
   version: number;
-  /** Union of the entries' byte bitmaps: no entry holds a byte outside it (rule value filters). */
-  readonly bytes: Uint32Array;
+  /**
+   * Union of the entries' byte bitmaps: no entry holds a byte outside it (rule value filters). Read-only:
+   * for one entry it is that entry's (possibly shared) bitmap.
+   */
+  bytes: Uint32Array;
   /**
    * AND of the entries' no-match records (no-match-memo.ts) when the summary was made: a bit set means
-   * no entry can match that link. Bits learnt later are not added (the summary only under-claims).
+   * no entry can match that link. Bits learnt later are not added (the summary only under-claims); for
+   * one entry it is the entry's record itself, which does see them. Read-only.
    */
   known: Uint32Array;
+  /** The summary's own union buffer, kept for the next summary made into this object. */
+  own: Uint32Array | null;
+}
+
+/** Where summaries find a value's no-match record (NoMatchMemo). */
+export interface RecordSource {
+  record(value: string): Uint32Array;
 }
 
 /** Values up to this length share their byte bitmap across entries and transactions (valueBytes). */
@@ -96,14 +107,26 @@ export function entryBytes(e: VarEntry): Uint32Array {
 /** Where summaries' `known` words come from (one per summary, as long as a no-match record). */
 const summarySlab = new WordSlab();
 
-/** Summarises `list` (see EntrySummary); `record` gives a value's no-match record. */
-export function summarizeEntries(list: readonly VarEntry[], version: number, record: (value: string) => Uint32Array, reuse: EntrySummary | null): EntrySummary {
+/** Summarises `list` (see EntrySummary); `memo` gives a value's no-match record. */
+export function summarizeEntries(list: readonly VarEntry[], version: number, memo: RecordSource, reuse: EntrySummary | null): EntrySummary {
+  if (list.length === 1) {
+    // One entry (REQUEST_HEADERS:User-Agent …): its own bitmap and record, nothing to combine.
+    const e = list[0]!;
+    const bytes = entryBytes(e);
+    const known = (e.memo ??= memo.record(e.value));
+    if (reuse === null) return { version, bytes, known, own: null };
+    reuse.version = version;
+    reuse.bytes = bytes;
+    reuse.known = known;
+    return reuse;
+  }
   // Typed-array builtins (fill, slice) cost more than these short loops: slice() alone was ≈ 40 % of
   // a six-entry summary (species lookup and a runtime call per copy).
   let bytes: Uint32Array;
-  if (reuse === null) bytes = new Uint32Array(8);
+  const own = reuse?.own ?? null;
+  if (own === null) bytes = new Uint32Array(8);
   else {
-    bytes = reuse.bytes;
+    bytes = own;
     for (let w = 0; w < 8; w++) bytes[w] = 0;
   }
   let known: Uint32Array | null = null;
@@ -111,15 +134,17 @@ export function summarizeEntries(list: readonly VarEntry[], version: number, rec
     const e = list[i]!;
     const b = entryBytes(e);
     for (let w = 0; w < 8; w++) bytes[w]! |= b[w]!;
-    const r = (e.memo ??= record(e.value));
+    const r = (e.memo ??= memo.record(e.value));
     if (known === null) {
       known = summarySlab.take(r.length);
       for (let w = 0; w < r.length; w++) known[w] = r[w]!;
     } else if (r.length !== known.length) known = r.length === 0 ? r : known; // an unremembered value: nothing is known
     else for (let w = 0; w < known.length; w++) known[w]! &= r[w]!;
   }
-  if (reuse === null) return { version, bytes, known: known ?? new Uint32Array(0) };
+  if (reuse === null) return { version, bytes, known: known ?? new Uint32Array(0), own: bytes };
   reuse.version = version;
+  reuse.bytes = bytes;
+  reuse.own = bytes;
   reuse.known = known ?? new Uint32Array(0);
   return reuse;
 }

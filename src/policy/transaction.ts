@@ -93,7 +93,7 @@ interface RuntimeTargetRemoval {
 
 const NO_VALUES: readonly VarEntry[] = Object.freeze([]);
 /** viewSummary: the view's collection keeps no version, so it cannot be summarised (never rejects). */
-const NO_SUMMARY: EntrySummary = { version: -1, bytes: new Uint32Array(8), known: new Uint32Array(0) };
+const NO_SUMMARY: EntrySummary = { version: -1, bytes: new Uint32Array(8), known: new Uint32Array(0), own: null };
 
 /** Keys of the RULE collection (%{rule.id}, %{rule.msg} …), read from the rule being evaluated. */
 class RuleView implements CollectionView {
@@ -578,8 +578,7 @@ export class Transaction implements OperatorTx {
     if (list.length === 0) return null;
     let sum = this.viewSums[id] ?? null;
     if (sum === null || sum.version !== version) {
-      const memo = this.policy.noMatchMemo;
-      sum = this.viewSums[id] = summarizeEntries(list, version, (value) => memo.record(value), sum);
+      sum = this.viewSums[id] = summarizeEntries(list, version, this.policy.noMatchMemo, sum);
     }
     return sum;
   }
@@ -883,8 +882,7 @@ export class Transaction implements OperatorTx {
     if (v === undefined) return null;
     let sum = coll.summary ?? null;
     if (sum === null || sum.version !== v) {
-      const memo = this.policy.noMatchMemo;
-      sum = coll.summary = summarizeEntries(list, v, (value) => memo.record(value), sum);
+      sum = coll.summary = summarizeEntries(list, v, this.policy.noMatchMemo, sum);
     }
     return sum;
   }

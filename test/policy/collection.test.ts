@@ -73,9 +73,10 @@ test('summarizeEntries: union of bitmaps, AND of records, an unremembered value 
     ['b', Uint32Array.of(0b0110, 0x0f)],
     ['c', Uint32Array.of(0b0010, 0x01)],
   ]);
-  const record = (v: string): Uint32Array => records.get(v) ?? new Uint32Array(0);
+  const unremembered = new Uint32Array(0);
+  const memo = { record: (v: string): Uint32Array => records.get(v) ?? unremembered };
   const rows: readonly (readonly [values: readonly string[], known: readonly number[], why: string])[] = [
-    [['a'], [0b1011, 0xff], 'one entry: its record (a copy)'],
+    [['a'], [0b1011, 0xff], 'one entry: its record'],
     [['a', 'b'], [0b0010, 0x0f], 'two entries: AND'],
     [['a', 'b', 'c'], [0b0010, 0x01], 'three entries'],
     [['a', 'long'], [], 'an unremembered value (empty record): nothing known'],
@@ -85,20 +86,32 @@ test('summarizeEntries: union of bitmaps, AND of records, an unremembered value 
   let reuse: EntrySummary | null = null;
   for (const [values, known, why] of rows) {
     const list = values.map((v) => entry('k', v));
-    const fresh = summarizeEntries(list, 7, record, null);
+    const fresh = summarizeEntries(list, 7, memo, null);
     assert.deepEqual([...fresh.known], known, why);
     const union = new Uint32Array(8);
     for (const v of values) presentBytes(v, new Uint32Array(8)).forEach((w, i) => (union[i]! |= w));
     assert.deepEqual(fresh.bytes, union, `${why}: byte union`);
-    reuse = summarizeEntries(list.map((e) => entry(e.key, e.value)), 8, record, reuse);
+    reuse = summarizeEntries(list.map((e) => entry(e.key, e.value)), 8, memo, reuse);
     assert.deepEqual([...reuse.known], known, `${why} (reused summary)`);
     assert.deepEqual(reuse.bytes, union, `${why}: reused summary's bytes cleared first`);
     assert.equal(reuse.version, 8);
   }
   const a = records.get('a')!;
-  const s = summarizeEntries([entry('k', 'a'), entry('k', 'b')], 1, record, null);
+  const s = summarizeEntries([entry('k', 'a'), entry('k', 'b')], 1, memo, null);
   assert.notEqual(s.known, a, 'the first record is copied, not ANDed in place');
   assert.deepEqual([...a], [0b1011, 0xff]);
+  // One entry: its own record and bitmap, shared read-only; a later summary of several entries made
+  // into the same object does not clear that bitmap.
+  const one = entry('k', 'a');
+  const single = summarizeEntries([one], 2, memo, null);
+  assert.equal(single.known, a);
+  assert.equal(single.bytes, entryBytes(one));
+  const sharedBefore = [...entryBytes(one)];
+  const again = summarizeEntries([entry('k', 'xyz'), entry('k', 'b')], 3, memo, single);
+  assert.equal(again, single);
+  assert.deepEqual([...entryBytes(one)], sharedBefore, 'the shared bitmap of "a" is untouched');
+  assert.notEqual(again.bytes, entryBytes(one));
+  assert.deepEqual([...again.known], [], 'xyz is unremembered');
 });
 
 test('literalSelector: which key regexes become string tests, and as what', () => {
