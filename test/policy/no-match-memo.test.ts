@@ -282,3 +282,26 @@ test('no-match memo: a numbered TX key finds the record of its value, the same o
   assert.deepEqual(run('9'), [1]);
   assert.ok(counter.calls <= 3, `rule 1's operator ran ${counter.calls} times`);
 });
+
+test('quick reject: transactions interleaved phase by phase each read their own request', () => {
+  const rules = [
+    'SecRule REQUEST_HEADERS:User-Agent "@rx evil" "id:1,phase:1,pass"',
+    'SecRule ARGS "@rx attack" "id:2,phase:2,pass"',
+    'SecRule REQUEST_COOKIES|!REQUEST_COOKIES:skip "@rx bad" "id:3,phase:2,pass"',
+    'SecRule REQUEST_FILENAME "@rx admin" "id:4,phase:2,pass"',
+  ].join('\n');
+  const policy = compileSecLang(BASE + rules, 'memo.conf');
+  const requests: { uri: string; headers: [string, string][] }[] = [
+    { uri: '/admin?q=attack', headers: [['Host', 'h'], ['User-Agent', 'evil'], ['Cookie', 'a=bad']] },
+    { uri: '/shop?q=shoes', headers: [['Host', 'h'], ['User-Agent', 'curl'], ['Cookie', 'skip=bad']] },
+    { uri: '/shop?q=attack', headers: [['Host', 'h'], ['User-Agent', 'curl'], ['Cookie', 'a=ok']] },
+  ];
+  for (let round = 0; round < 3; round++) {
+    const txs = requests.map(() => new Transaction(policy, { id: `tx-${++n}`, clientIp: '192.0.2.7', clientPort: 5555, serverIp: '198.51.100.1', serverPort: 80, store }));
+    txs.forEach((tx, i) => tx.processRequestHeaders({ method: 'GET', uri: requests[i]!.uri, protocol: 'HTTP/1.1', headers: requests[i]!.headers }));
+    // Phase 2 in the reverse order: each phase must read its own transaction's request.
+    for (let i = txs.length - 1; i >= 0; i--) txs[i]!.processRequestBody('', true);
+    for (const tx of txs) tx.processLogging();
+    assert.deepEqual(txs.map((tx) => tx.matches.map((m) => m.ruleId)), [[1, 2, 3, 4], [], [2]], `round ${round}`);
+  }
+});
