@@ -311,13 +311,13 @@ export class TxCollection extends MapCollection {
     this.remove(lowerKey, this.keys.id(lowerKey));
   }
 
-  /** setLower for a key whose number (or -1) the caller knows; outside a recording only. */
+  /** setLower for a key whose number (or -1) the caller knows (inside a recording, setLower itself). */
   setById(k: string, id: number, value: string): void {
     if (this.writes !== null) this.setLower(k, value);
     else this.put(k, value, id);
   }
 
-  /** deleteLower for a key whose number (or -1) the caller knows; outside a recording only. */
+  /** deleteLower for a key whose number (or -1) the caller knows (inside a recording, deleteLower itself). */
   deleteById(k: string, id: number): void {
     if (this.writes !== null) this.deleteLower(k);
     else this.remove(k, id);
