@@ -204,15 +204,15 @@ export class Transaction implements OperatorTx {
   capturing = false;
   private readonly pendingCaptures: (string | undefined)[] = [];
   /** Collection views by quick-reject id, resolved on first use. */
-  private readonly quickViews: (CollectionView | null | undefined)[] = [];
+  private readonly quickViews: (CollectionView | null | undefined)[];
   /** Per quick-reject view with a key or exclusions: its entries and summary, for a collection version. */
-  private readonly viewVersions: number[] = [];
-  private readonly viewLists: (readonly VarEntry[])[] = [];
-  private readonly viewSums: (EntrySummary | null)[] = [];
+  private readonly viewVersions: number[];
+  private readonly viewLists: (readonly VarEntry[] | undefined)[];
+  private readonly viewSums: (EntrySummary | null)[];
   /** Per quick-reject view, what quickRejects read of it in the current phase (phaseStamp). */
-  private readonly phaseStamps: number[] = [];
-  private readonly phaseSums: (EntrySummary | null)[] = [];
-  private readonly phaseScalars: (VarEntry | null)[] = [];
+  private readonly phaseStamps: number[];
+  private readonly phaseSums: (EntrySummary | null | undefined)[];
+  private readonly phaseScalars: (VarEntry | null | undefined)[];
   private phaseStamp = 0;
   /** While a replayable rule is recorded: the request-data targets it read and what they selected. */
   private recInputs: Target[] | null = null;
@@ -225,6 +225,16 @@ export class Transaction implements OperatorTx {
     this.id = opts.id;
     this.policy = policy;
     this.txVars = new TxCollection(policy.txKeys);
+    // Per quick-reject view, sized once: arrays grown index by index were reallocated three or four
+    // times per transaction (≈ 7 KiB of the ≈ 54 KiB a CRS GET allocated).
+    const views = policy.quickReject.views.length;
+    this.quickViews = new Array<CollectionView | null | undefined>(views).fill(undefined);
+    this.viewVersions = new Array<number>(views).fill(-1);
+    this.viewLists = new Array<readonly VarEntry[] | undefined>(views).fill(undefined);
+    this.viewSums = new Array<EntrySummary | null>(views).fill(null);
+    this.phaseStamps = new Array<number>(views).fill(0);
+    this.phaseSums = new Array<EntrySummary | null | undefined>(views).fill(undefined);
+    this.phaseScalars = new Array<VarEntry | null | undefined>(views).fill(undefined);
     this.store = opts.store;
     const s = policy.settings;
     this.ruleEngine = opts.ruleEngine ?? s.ruleEngine;
