@@ -59,6 +59,7 @@ const TARGET_LABEL: Record<TargetName, string> = {
 
 interface Options {
   durationS: number;
+  rounds: number;
   warmupS: number;
   connections: number;
   threads: number;
@@ -73,6 +74,9 @@ interface Options {
 
 const USAGE = `usage: npm run bench -- proxy [options]
   --duration S         measured seconds per (target, workload)       (default 10)
+  --rounds N           measure every (target, workload) N times, the targets alternated within each
+                       round and all kept running; rows show each target's median round, ratios the
+                       median of the per-round ratios with their range    (default 1)
   --warmup S           warm-up seconds before each measured run      (default 3)
   --connections N      wrk connections, keep-alive                    (default 64)
   --threads N          wrk threads                                    (default: number of cores, at most 2)
@@ -89,7 +93,7 @@ const USAGE = `usage: npm run bench -- proxy [options]
 
 function parseOptions(argv: string[]): Options {
   const o: Options = {
-    durationS: 10, warmupS: 3, connections: 64, threads: Math.min(2, os.availableParallelism()),
+    durationS: 10, rounds: 1, warmupS: 3, connections: 64, threads: Math.min(2, os.availableParallelism()),
     targets: [...TARGETS], workloads: [...DEFAULT_WORKLOADS], origin: 'nginx', workers: 'auto',
     accessLog: true, write: true, label: null,
   };
@@ -107,6 +111,7 @@ function parseOptions(argv: string[]): Options {
     const a = argv[i]!;
     switch (a) {
       case '--duration': o.durationS = posInt(need(i), a); i++; break;
+      case '--rounds': o.rounds = posInt(need(i), a); i++; break;
       case '--warmup': o.warmupS = Number(need(i)); i++; if (!(o.warmupS >= 0)) die('--warmup must be >= 0'); break;
       case '--connections': o.connections = posInt(need(i), a); i++; break;
       case '--threads': o.threads = posInt(need(i), a); i++; break;
@@ -243,12 +248,14 @@ async function startTarget(name: TargetName, originPort: number, o: Options): Pr
 interface Measurement {
   readonly target: TargetName;
   readonly workload: WorkloadName;
+  /** 0-based round (--rounds). */
+  readonly round: number;
   readonly result: WrkResult | null;
   readonly failure: string | null;
   readonly memory: { before: TreeMemory; after: TreeMemory; peakRssKb: number } | null;
 }
 
-async function measure(target: TargetName, running: RunningTarget, workload: WorkloadName, o: Options): Promise<Measurement> {
+async function measure(target: TargetName, running: RunningTarget, workload: WorkloadName, o: Options, round: number): Promise<Measurement> {
   const script = join(REPO_ROOT, 'bench/wrk', WORKLOADS[workload].script);
   const url = `http://127.0.0.1:${running.port}`;
   const base = { url, script, threads: o.threads, connections: o.connections };
@@ -259,8 +266,8 @@ async function measure(target: TargetName, running: RunningTarget, workload: Wor
   const { result } = await runWrk({ ...base, durationS: o.durationS });
   const after = sampler?.stop() ?? null;
   const memory = before && after && sampler ? { before, after, peakRssKb: sampler.peakRssKb } : null;
-  log(`${target} ${workload}: ${result.rps.toFixed(0)} req/s, p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms, errors ${totalErrors(result)}`);
-  return { target, workload, result, failure: null, memory };
+  log(`${o.rounds > 1 ? `round ${round + 1}: ` : ''}${target} ${workload}: ${result.rps.toFixed(0)} req/s, p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms, errors ${totalErrors(result)}`);
+  return { target, workload, round, result, failure: null, memory };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -270,14 +277,37 @@ async function measure(target: TargetName, running: RunningTarget, workload: Wor
 const mib = (kb: number) => (kb / 1024).toFixed(0);
 const fmtMs = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
 
-function ratio(a: Measurement | undefined, b: Measurement | undefined): string {
-  if (!a?.result || !b?.result || b.result.rps === 0) return 'n/a';
-  return `${(a.result.rps / b.result.rps).toFixed(2)}×`;
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-function p99Ratio(a: Measurement | undefined, b: Measurement | undefined): string {
-  if (!a?.result || !b?.result || b.result.latencyMs.p99 === 0) return 'n/a';
-  return `${(a.result.latencyMs.p99 / b.result.latencyMs.p99).toFixed(3)}`;
+/**
+ * a / b of `value`, per round (both measured in the same round), as the median over rounds with the
+ * range when there is more than one.
+ */
+function roundRatio(a: readonly Measurement[], b: readonly Measurement[], value: (m: WrkResult) => number, digits: number, unit: string): string {
+  const ratios: number[] = [];
+  for (const x of a) {
+    const y = b.find((m) => m.round === x.round);
+    if (!x.result || !y?.result || value(y.result) === 0) continue;
+    ratios.push(value(x.result) / value(y.result));
+  }
+  if (ratios.length === 0) return 'n/a';
+  const f = (v: number) => `${v.toFixed(digits)}${unit}`;
+  if (ratios.length === 1) return f(ratios[0]!);
+  return `${f(median(ratios))} (${f(Math.min(...ratios))}–${f(Math.max(...ratios))}, ${ratios.length} rounds)`;
+}
+
+const ratio = (a: readonly Measurement[], b: readonly Measurement[]) => roundRatio(a, b, (r) => r.rps, 2, '×');
+const p99Ratio = (a: readonly Measurement[], b: readonly Measurement[]) => roundRatio(a, b, (r) => r.latencyMs.p99, 3, '');
+
+/** The measurement of the median round by req/s (the lower middle one for an even count), or a failed one. */
+function medianRound(list: readonly Measurement[]): Measurement | undefined {
+  const ok = list.filter((m) => m.result !== null).sort((x, y) => x.result!.rps - y.result!.rps);
+  if (ok.length === 0) return list[0];
+  return ok[(ok.length - 1) >> 1];
 }
 
 export function renderReport(ms: readonly Measurement[], o: Options, ctx: { command: string; origin: string; started: Date; finished: Date; details: Map<TargetName, string>; loadBefore: string; loadAfter: string }): string {
@@ -304,6 +334,10 @@ export function renderReport(ms: readonly Measurement[], o: Options, ctx: { comm
   out.push(`- load average (1, 5, 15 min) before the run: ${ctx.loadBefore}; after: ${ctx.loadAfter}`);
   out.push(`- ${m.node}, ${m.nginx}, ${m.wrk}`);
   out.push(`- wrk: ${o.threads} threads, ${o.connections} keep-alive connections, ${o.warmupS} s warm-up then ${o.durationS} s measured per row, loopback`);
+  if (o.rounds > 1) {
+    out.push(`- rounds: ${o.rounds}; every target kept running and measured once per round, the targets one after the other within a round; ` +
+      'each row is that target\'s median round (by req/s), each ratio the median of the ratios of the same round, with their range');
+  }
   out.push(`- origin: ${ctx.origin}`);
   out.push(`- access log: ${o.accessLog ? 'on, to a file, for Portcullis and nginx' : 'off for Portcullis and nginx'}`);
   for (const t of o.targets) out.push(`- ${t}: ${ctx.details.get(t) ?? 'not started'}`);
@@ -313,8 +347,9 @@ export function renderReport(ms: readonly Measurement[], o: Options, ctx: { comm
     'VmRSS counts the file pages each process maps (node\'s binary and libraries, ~45 MiB per node process, shared) once per process; ' +
     'RssAnon after the run is the processes\' own memory (heaps, buffers).');
   for (const w of o.workloads) {
-    const rows = ms.filter((x) => x.workload === w);
-    const get = (t: TargetName) => rows.find((x) => x.target === t);
+    const all = ms.filter((x) => x.workload === w);
+    const get = (t: TargetName) => all.filter((x) => x.target === t);
+    const rows = o.targets.map((t) => medianRound(get(t))).filter((x): x is Measurement => x !== undefined);
     out.push('');
     out.push(`### ${WORKLOADS[w].title}`);
     out.push('');
@@ -364,38 +399,66 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  try {
-    for (const t of o.targets) {
-      let running: RunningTarget;
-      try {
-        log(`starting ${t}`);
-        running = await startTarget(t, origin.port, o);
-      } catch (e) {
-        const why = (e as Error).message;
-        log(`${t} not measured: ${why.split('\n')[0]}`);
-        details.set(t, `not measured: ${why.split('\n')[0]}`);
-        for (const w of o.workloads) results.push({ target: t, workload: w, result: null, failure: why, memory: null });
-        continue;
-      }
+  const start = async (t: TargetName): Promise<RunningTarget | null> => {
+    try {
+      log(`starting ${t}`);
+      const running = await startTarget(t, origin.port, o);
       details.set(t, running.detail);
       cleanups.push(running.stop);
+      return running;
+    } catch (e) {
+      const why = (e as Error).message;
+      log(`${t} not measured: ${why.split('\n')[0]}`);
+      details.set(t, `not measured: ${why.split('\n')[0]}`);
+      for (let r = 0; r < o.rounds; r++) for (const w of o.workloads) results.push({ target: t, workload: w, round: r, result: null, failure: why, memory: null });
+      return null;
+    }
+  };
+  const measureOne = async (t: TargetName, running: RunningTarget, w: WorkloadName, round: number) => {
+    try {
+      results.push(await measure(t, running, w, o, round));
+    } catch (e) {
+      log(`${t} ${w} failed: ${(e as Error).message}`);
+      results.push({ target: t, workload: w, round, result: null, failure: (e as Error).message, memory: null });
+    }
+  };
+  const stop = async (t: TargetName, running: RunningTarget) => {
+    if (running.matches) {
+      const m = running.matches();
+      log(`${t}: ${m}`);
+      details.set(t, `${running.detail}; benign workloads caused ${m}`);
+    }
+    const i = cleanups.indexOf(running.stop);
+    if (i >= 0) cleanups.splice(i, 1);
+    await running.stop();
+  };
+  try {
+    if (o.rounds === 1) {
+      // One target at a time: started, measured on every workload, stopped.
+      for (const t of o.targets) {
+        const running = await start(t);
+        if (running === null) continue;
+        try {
+          for (const w of o.workloads) await measureOne(t, running, w, 0);
+        } finally {
+          await stop(t, running);
+        }
+      }
+    } else {
+      // Every target running at once (idle while the others are measured), alternated round by round,
+      // so that a change in the machine's speed during the run reaches every target.
+      const started = new Map<TargetName, RunningTarget>();
       try {
-        for (const w of o.workloads) {
-          try {
-            results.push(await measure(t, running, w, o));
-          } catch (e) {
-            log(`${t} ${w} failed: ${(e as Error).message}`);
-            results.push({ target: t, workload: w, result: null, failure: (e as Error).message, memory: null });
-          }
+        for (const t of o.targets) {
+          const running = await start(t);
+          if (running !== null) started.set(t, running);
+        }
+        // Per round and workload, the targets one after the other: the ratios compare neighbours in time.
+        for (let r = 0; r < o.rounds; r++) {
+          for (const w of o.workloads) for (const [t, running] of started) await measureOne(t, running, w, r);
         }
       } finally {
-        if (running.matches) {
-          const m = running.matches();
-          log(`${t}: ${m}`);
-          details.set(t, `${running.detail}; benign workloads caused ${m}`);
-        }
-        cleanups.pop();
-        await running.stop();
+        for (const [t, running] of started) await stop(t, running);
       }
     }
   } finally {
