@@ -419,8 +419,7 @@ export class Transaction implements OperatorTx {
     if (this.allowScope === 'request' && phase <= 2) return;
     if (this.allowScope === 'phase') this.allowScope = null;
     const rules = this.policy.phases[phase]!;
-    const targets = this.policy.skipTargets[phase]!;
-    const skips = this.policy.skipAfter[phase]!;
+    const skipNext = this.policy.skipAfter[phase]!;
     const quick = this.policy.quickReject.phases[phase]!;
     const quickSlot = quick.slot;
     const replays = this.policy.replay[phase]!;
@@ -447,12 +446,7 @@ export class Transaction implements OperatorTx {
       if ((this.interruption && phase !== 5) || (this.ruleEngine as RuleEngineMode) === 'Off') return;
       if (this.allowScope !== null) return;
       if (this.skipAfterTarget !== null) {
-        if (this.skipAfterTarget === skips.names[i]) i = skips.next[i]!; // the rule's own skipAfter, resolved at load
-        else {
-          const idx = targets.get(this.skipAfterTarget);
-          // ModSecurity: a missing target skips the rest of the phase.
-          i = idx === undefined || idx <= i ? rules.length : idx + 1;
-        }
+        i = skipNext[i]!; // this rule's own skipAfter, resolved at load (CompiledPolicy.skipAfter)
       } else if (this.skipCount > 0) {
         let n = this.skipCount;
         i++;

@@ -111,11 +111,15 @@ test('skip and skipAfter follow rule order within a phase', () => {
     'SecAction "id:10,phase:1,pass,skipAfter:11"',
     'SecAction "id:11,phase:1,pass"',
     'SecAction "id:12,phase:1,pass"',
+    // Two skipAfter actions: the last one run wins (END is behind, 15 ahead).
+    'SecAction "id:14,phase:1,pass,skipAfter:END,skipAfter:15"',
+    'SecAction "id:15,phase:1,pass"',
+    'SecAction "id:16,phase:1,pass"',
     'SecMarker BACK',
     'SecAction "id:8,phase:5,pass,skipAfter:BACK"',
     'SecAction "id:9,phase:5,pass"',
   ].join('\n');
-  assert.deepEqual(run(rules).ids, [1, 3, 5, 10, 12, 6, 8]);
+  assert.deepEqual(run(rules).ids, [1, 3, 5, 10, 12, 14, 16, 6, 8]);
 });
 
 test('block takes SecDefaultAction; deny interrupts in On, not in DetectionOnly', () => {

@@ -29,24 +29,17 @@ import { collectTxKeys, type TxKeys } from '../tx-keys.js';
 import { batchRuleRegexes } from '../regex-batches.js';
 import { batchPhraseSets } from '../phrase-batches.js';
 
-export interface SkipAfterTable {
-  /** Per rule index: its skipAfter target, or null. */
-  readonly names: readonly (string | null)[];
-  /** Per rule index: the index evaluation continues at after that skip (the phase's length when the target is missing or not after the rule). */
-  readonly next: Int32Array;
-}
-
 export interface CompiledPolicy {
   readonly settings: Readonly<EngineSettings>;
   /** phases[1..5]: rules (chain starters and markers) in evaluation order. */
   readonly phases: readonly (readonly Rule[])[];
-  /** Per phase: skipAfter target (marker name or rule id) → index of that rule in the phase list. */
-  readonly skipTargets: readonly ReadonlyMap<string, number>[];
   /**
-   * Per phase, aligned with `phases`: the target of the rule's own skipAfter action (its last one) and
-   * where the loop goes on after it, resolved here so that a skip does not look the name up per request.
+   * Per phase, aligned with `phases`: the index evaluation goes on at after the rule's own skipAfter
+   * (its last one, as the last one run wins; the phase's length when the target — a marker or a rule id
+   * — is missing or not after the rule, as ModSecurity). Only the skipAfter action of the rule just
+   * evaluated requests a skip, so the target is resolved here instead of looked up per request.
    */
-  readonly skipAfter: readonly SkipAfterTable[];
+  readonly skipAfter: readonly Int32Array[];
   readonly ruleCount: number;
   /** "No match" answers of pure rule links per raw value, shared by this policy's transactions. */
   readonly noMatchMemo: NoMatchMemo;
@@ -230,18 +223,15 @@ export class PolicyBuilder {
       });
       return m;
     });
-    const skipAfter = phases.map((list, p): SkipAfterTable => {
-      const names: (string | null)[] = [];
+    const skipAfter = phases.map((list, p) => {
       const next = new Int32Array(list.length);
       list.forEach((r, i) => {
         let name: string | null = null;
         for (const f of r.flow) if (f.skipAfter !== undefined) name = f.skipAfter;
-        names.push(name);
         const idx = name === null ? undefined : skipTargets[p]!.get(name);
-        // ModSecurity: a missing target skips the rest of the phase.
         next[i] = idx === undefined || idx <= i ? list.length : idx + 1;
       });
-      return Object.freeze({ names: Object.freeze(names), next });
+      return next;
     });
     const noMatchMemo = new NoMatchMemo(this.rules);
     const txKeys = collectTxKeys(this.rules);
@@ -253,7 +243,6 @@ export class PolicyBuilder {
     return Object.freeze({
       settings: Object.freeze(cloneSettings(this.settings)),
       phases: Object.freeze(phases.map((p) => Object.freeze(p))),
-      skipTargets: Object.freeze(skipTargets),
       skipAfter: Object.freeze(skipAfter),
       ruleCount: this.rules.filter((r) => r.marker === null).length,
       noMatchMemo,
